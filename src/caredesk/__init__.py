@@ -1,0 +1,3 @@
+"""caredesk: prior-authorization document intelligence, copilot and packet agent."""
+
+__version__ = "0.1.0"

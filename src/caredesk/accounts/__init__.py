@@ -1,0 +1,1 @@
+"""Accounts: users, argon2 passwords, hashed API tokens, web sessions."""

@@ -1,0 +1,58 @@
+"""`caredesk serve`: migrate, create the first admin on an empty installation, serve HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from caredesk.accounts.service import count_users, create_user
+from caredesk.api.app import create_app
+from caredesk.api.resources import Resources
+from caredesk.audit.log import SYSTEM
+from caredesk.cli.app import app, console, state
+from caredesk.logs import configure_logging
+from caredesk.storage.db import transaction
+
+
+def bootstrap_admin(built: Resources) -> tuple[str, str] | None:
+    """On an installation with no users, create `admin` and return its login (shown once)."""
+    with transaction(built.db) as session:
+        if count_users(session) > 0:
+            return None
+        user, password = create_user(
+            session, "admin", "admin", full_name="Administrator", by=SYSTEM
+        )
+        return user.username, password
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default CAREDESK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CAREDESK_PORT).")] = None,
+) -> None:
+    """Start the service: API, background workers, and (later) the web pages."""
+    settings = state.settings
+    configure_logging(settings)
+    built = Resources.build(settings)
+    login = bootstrap_admin(built)
+    if login:
+        console.rule("[bold]first start[/bold]")
+        console.print(
+            f"Admin login: user [bold]{login[0]}[/bold]  password [bold]{login[1]}[/bold]"
+        )
+        console.print(
+            "This password is shown once. Create more users with "
+            "`caredesk users create NAME --role ROLE`."
+        )
+        console.rule()
+    application = create_app(settings, resources=built)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(
+        f"caredesk listening on http://{bind_host}:{bind_port}  (data: {settings.data_dir})"
+    )
+    try:
+        uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    finally:
+        built.close()

@@ -1,0 +1,1 @@
+"""Pydantic models and pure rules of prior-authorization work; no I/O."""

@@ -1,0 +1,1 @@
+"""Background work: durable job rows, in-process workers by default, Celery at scale."""
