@@ -188,5 +188,19 @@ def configuration_table() -> str:
     return "\n".join(lines)
 
 
+def update_readme(path: Path) -> None:
+    """Rewrite the table between the README's settings markers."""
+    start, end = "<!-- settings:start -->", "<!-- settings:end -->"
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{start}\n{configuration_table()}\n{end}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(configuration_table())
+    import sys
+
+    if sys.argv[1:2] == ["--update"]:
+        update_readme(Path(sys.argv[2] if len(sys.argv) > 2 else "README.md"))
+    else:
+        print(configuration_table())

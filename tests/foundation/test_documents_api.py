@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
-from reportlab.pdfgen import canvas
+from tests.support.documents import make_pdf, make_png, make_tiff
 
 from caredesk.api.resources import Resources
 from caredesk.domain.roles import Role
-
-
-def make_pdf(pages: int, label: str = "Referral") -> bytes:
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer)
-    for n in range(pages):
-        pdf.drawString(72, 720, f"{label} page {n + 1}")
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
-def make_tiff(pages: int) -> bytes:
-    frames = [Image.new("1", (1728, 1100), 1) for _ in range(pages)]
-    buffer = io.BytesIO()
-    frames[0].save(
-        buffer,
-        format="TIFF",
-        save_all=True,
-        append_images=frames[1:],
-        compression="group4",
-        dpi=(204, 196),
-    )
-    return buffer.getvalue()
-
-
-def make_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", (200, 100), 255).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def wait_for_status(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from caredesk.ingest.intake import INGEST_JOB
 from caredesk.ingest.tasks import make_ingest_handler
+from caredesk.jobs.celery_app import CeleryDispatcher, make_celery
 from caredesk.jobs.queue import JobQueue
 from caredesk.jobs.runner import Handler, InProcessRunner
 from caredesk.settings import Settings
@@ -56,13 +57,15 @@ class Resources:
         return resources
 
     def start_workers(self) -> None:
+        """In-process workers by default; with a broker, announce jobs to Celery workers
+        (`caredesk worker`) instead."""
+        if self.settings.broker_url:
+            if self.queue.dispatcher is None:
+                self.queue.dispatcher = CeleryDispatcher(make_celery(self.settings.broker_url))
+            return
         if self.runner is None:
             self.runner = InProcessRunner(self.queue, self.handlers, self.settings.job_workers)
             self.runner.start()
-
-    def notify_workers(self) -> None:
-        if self.runner is not None:
-            self.runner.notify()
 
     def close(self) -> None:
         if self.runner is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caredesk.cli import audit, db, documents, serve, users  # noqa: F401  (register commands)
+from caredesk.cli import audit, db, documents, serve, users, worker  # noqa: F401
 from caredesk.cli.app import app
 
 __all__ = ["app"]

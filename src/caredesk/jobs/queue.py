@@ -6,9 +6,9 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from caredesk.storage.db import transaction
@@ -21,6 +21,15 @@ UNFINISHED = (QUEUED, RUNNING)
 def worker_identity(suffix: str = "") -> str:
     """`host:pid[:suffix]`: lets a restarted process recognise its dead predecessor's jobs."""
     return f"{socket.gethostname()}:{os.getpid()}" + (f":{suffix}" if suffix else "")
+
+
+class Dispatcher(Protocol):
+    """Tells workers a job is waiting: a thread event in-process, a Celery message at scale."""
+
+    def notify(self, job_id: str, delay_s: float = 0.0) -> None: ...
+
+
+_NEW_JOBS = "caredesk_new_jobs"
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,15 @@ class JobQueue:
     def __init__(self, factory: sessionmaker[Session], *, lease_s: float = 30.0) -> None:
         self.factory = factory
         self.lease = timedelta(seconds=lease_s)
+        self.dispatcher: Dispatcher | None = None
+        # Workers hear of a job only once its row is committed, or they could miss it.
+        event.listen(factory, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        job_ids = session.info.pop(_NEW_JOBS, [])
+        if self.dispatcher is not None:
+            for job_id in job_ids:
+                self.dispatcher.notify(job_id)
 
     def enqueue(
         self,
@@ -124,21 +142,22 @@ class JobQueue:
 
     def fail(self, job_id: str, error: str, *, retry: bool, backoff_s: float = 2.0) -> str:
         """Record a failure; requeue with backoff while attempts remain. Returns the new status."""
+        retry_in: float | None = None
         with transaction(self.factory) as session:
             job = session.get(Job, job_id)
             if job is None:
                 return FAILED
             if retry and job.attempts < job.max_attempts:
-                job.status, job.last_error, job.locked_by, job.locked_until = (
-                    QUEUED,
-                    error,
-                    None,
-                    None,
-                )
-                job.run_after = utcnow() + timedelta(seconds=backoff_s * 2 ** (job.attempts - 1))
-                return QUEUED
-        self._finish(job_id, FAILED, error)
-        return FAILED
+                retry_in = backoff_s * 2 ** (job.attempts - 1)
+                job.status, job.last_error = QUEUED, error
+                job.locked_by, job.locked_until = None, None
+                job.run_after = utcnow() + timedelta(seconds=retry_in)
+        if retry_in is None:
+            self._finish(job_id, FAILED, error)
+            return FAILED
+        if self.dispatcher is not None:
+            self.dispatcher.notify(job_id, retry_in)
+        return QUEUED
 
     def _finish(self, job_id: str, status: str, error: str) -> None:
         with transaction(self.factory) as session:
@@ -168,6 +187,24 @@ class JobQueue:
             for job in orphans:
                 job.status, job.locked_by, job.locked_until = QUEUED, None, None
             return len(orphans)
+
+    def runnable_ids(self, limit: int = 500) -> list[str]:
+        """Jobs a worker could take now: used to re-announce work a lost message left behind."""
+        now = utcnow()
+        with self.factory() as session:
+            return list(
+                session.execute(
+                    select(Job.id)
+                    .where(
+                        or_(
+                            (Job.status == QUEUED) & (Job.run_after <= now),
+                            (Job.status == RUNNING) & (Job.locked_until < now),
+                        )
+                    )
+                    .order_by(Job.run_after)
+                    .limit(limit)
+                ).scalars()
+            )
 
     def get(self, job_id: str) -> Job | None:
         with self.factory() as session:

@@ -7,7 +7,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -33,12 +33,6 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], None]
-
-
-class Dispatcher(Protocol):
-    """Tells workers that a job is waiting: a thread event in-process, a Celery message at scale."""
-
-    def notify(self, job_id: str) -> None: ...
 
 
 def execute(queue: JobQueue, handlers: Mapping[str, Handler], job: ClaimedJob) -> str:
@@ -81,6 +75,7 @@ class InProcessRunner:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
+        self.queue.dispatcher = self
         host = worker_identity().split(":")[0]
         released = self.queue.release_orphans(host)
         if released:
@@ -90,10 +85,13 @@ class InProcessRunner:
             thread.start()
             self._threads.append(thread)
 
-    def notify(self, job_id: str = "") -> None:
+    def notify(self, job_id: str = "", delay_s: float = 0.0) -> None:
+        # Delayed retries need no timer: the poll loop picks them up when due.
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self.queue.dispatcher is self:
+            self.queue.dispatcher = None
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
@@ -108,7 +106,7 @@ class InProcessRunner:
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
                 continue
-            heartbeat = _Heartbeat(self.queue, job.id, worker)
+            heartbeat = Heartbeat(self.queue, job.id, worker)
             heartbeat.start()
             try:
                 execute(self.queue, self.handlers, job)
@@ -123,7 +121,7 @@ class InProcessRunner:
             return None
 
 
-class _Heartbeat:
+class Heartbeat:
     """Renews a running job's lease so a long job is not taken for a dead one."""
 
     def __init__(self, queue: JobQueue, job_id: str, worker: str) -> None:

@@ -97,7 +97,6 @@ def upload(
         max_bytes=limit,
         actor=principal.actor,
     )
-    resources.notify_workers()
     body = UploadOut(**document_out(accepted.document), duplicate=accepted.duplicate)
     return JSONResponse(
         body.model_dump(mode="json"), status_code=200 if accepted.duplicate else 201
