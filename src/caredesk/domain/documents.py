@@ -133,7 +133,7 @@ class PageResult(_Frozen):
 
 
 class Evidence(_Frozen):
-    """Where a value came from: document, page, box of its words, their OCR confidence, extractor."""
+    """Where a value came from: document, page, box of its words, OCR confidence, extractor."""
 
     document_id: str
     page: int = Field(ge=1)
