@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from tests.support.fake_openai import fake_openai, fake_openai_server  # noqa: F401
 
 from caredesk.accounts.service import create_user, issue_token
 from caredesk.api.app import create_app

@@ -111,6 +111,25 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("", description="API key for the OpenAI-compatible server.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Timeout of one LLM request, seconds.")
     llm_max_retries: int = Field(2, ge=0, description="Retries of a failed LLM request.")
+    llm_breaker_failures: int = Field(
+        5,
+        ge=1,
+        description="Consecutive failed LLM calls that open the circuit breaker "
+        "(calls then fail fast and answers come from the offline engine).",
+    )
+    llm_breaker_cooldown_s: float = Field(
+        30.0, gt=0, description="Seconds the breaker stays open before one probe call."
+    )
+    llm_structured_retries: int = Field(
+        1, ge=0, description="Re-asks when the LLM's JSON does not validate against the schema."
+    )
+    llm_threads: int = Field(
+        0, ge=0, description="CPU threads for a `local:` model. 0: half the cores."
+    )
+    llm_context_tokens: int = Field(4096, ge=512, description="Context window of a `local:` model.")
+    prompts_path: Path | None = Field(
+        None, description="Folder of prompt templates. Empty: the `prompts/` shipped with caredesk."
+    )
 
     # --- agent and review ----------------------------------------------------------------
     review_threshold: float = Field(

@@ -1,0 +1,1 @@
+"""Test doubles for remote services caredesk does not run (a hosted LLM API)."""
