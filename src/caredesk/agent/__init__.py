@@ -1,0 +1,1 @@
+"""The bounded packet-assembly agent and its read-only tools."""

@@ -1,0 +1,1 @@
+"""Grounded question answering over the knowledge base and a case's documents."""
