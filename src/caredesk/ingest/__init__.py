@@ -1,0 +1,1 @@
+"""Document ingestion: read pages (text layer or OCR), classify, extract fields with evidence."""
