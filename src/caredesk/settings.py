@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         120.0, gt=0, description="Most wall-clock seconds for one agent run."
     )
 
+    outbox_webhook_url: str = Field(
+        "",
+        description="Where approved, sent drafts are delivered (HTTP POST, JSON). Empty: "
+        "recorded in the outbox for a person to transmit.",
+    )
+    outbox_timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook delivery.")
+
     # --- web sessions --------------------------------------------------------------------
     session_idle_minutes: int = Field(
         30, ge=1, description="Minutes of inactivity after which a web session signs out."

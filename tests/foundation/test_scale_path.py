@@ -12,11 +12,11 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from tests.conftest import require_service
-from tests.support.documents import make_pdf
 
 from caredesk.api.app import create_app
 from caredesk.api.resources import Resources
 from caredesk.settings import Settings
+from caredesk.synthetic import build_file
 
 
 @pytest.fixture
@@ -64,9 +64,9 @@ def test_documents_are_processed_by_a_celery_worker_on_postgres(
         headers = {"Authorization": f"Bearer {token}"}
         with TestClient(create_app(settings, resources=resources)) as client:
             assert resources.runner is None  # no in-process workers when a broker is set
-            body = client.post(
-                "/api/documents", headers=headers, files={"file": ("r.pdf", make_pdf(3, "celery"))}
-            ).json()
+            referral = build_file(0, seed=7, fax_share=0, formats=("pdf",))
+            upload = {"file": ("referral.pdf", referral.content)}
+            body = client.post("/api/documents", headers=headers, files=upload).json()
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 status = client.get(f"/api/documents/{body['id']}", headers=headers).json()
@@ -74,7 +74,7 @@ def test_documents_are_processed_by_a_celery_worker_on_postgres(
                     break
                 assert worker.poll() is None, worker.stdout.read() if worker.stdout else ""
                 time.sleep(0.3)
-            assert (status["status"], status["page_count"]) == ("ready", 3)
+            assert (status["status"], status["page_count"]) == ("ready", referral.truth["pages"])
             assert status["job_status"] == "done"
     finally:
         worker.terminate()

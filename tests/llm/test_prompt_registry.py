@@ -46,8 +46,11 @@ def prompt_file(body: str, *, inputs: str = "[question]", extra: str = "") -> st
 
 
 def test_shipped_prompts_load(registry: PromptRegistry) -> None:
-    assert registry.ids() == ["agent.assess_item", "copilot.answer", "copilot.verify"]
-    assert registry.get("copilot.answer").ref == "copilot.answer@1"
+    # Every shipped prompt loads; the copilot and agent depend on these three.
+    assert {"agent.assess_item", "copilot.answer", "copilot.verify"} <= set(registry.ids())
+    assert all(
+        registry.get(prompt_id).ref.startswith(f"{prompt_id}@") for prompt_id in registry.ids()
+    )
 
 
 def test_answer_prompt_renders_sources_rules_and_question(registry: PromptRegistry) -> None:

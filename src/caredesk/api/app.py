@@ -14,13 +14,37 @@ from caredesk.api.deps import RoleGate
 from caredesk.api.errors import install_error_handlers
 from caredesk.api.observability import Metrics, install_observability
 from caredesk.api.resources import Resources
-from caredesk.api.routers import audit, auth, documents, health, users
+from caredesk.api.routers import (
+    agent,
+    audit,
+    auth,
+    cases,
+    copilot,
+    document_content,
+    documents,
+    drafts,
+    health,
+    kb,
+    users,
+)
 from caredesk.settings import Settings
+from caredesk.web.app import create_web_app, mount_pages
 
 API_PREFIX = "/api"
 # Health and metrics stay at the root where probes and scrapers expect them.
 ROOT_ROUTERS = (health.router,)
-API_ROUTERS = (auth.router, users.router, documents.router, audit.router)
+API_ROUTERS = (
+    auth.router,
+    users.router,
+    documents.router,
+    document_content.router,
+    audit.router,
+    cases.router,
+    agent.router,
+    drafts.router,
+    kb.router,
+    copilot.router,
+)
 
 DESCRIPTION = """
 caredesk takes the paper out of prior authorization: upload faxed referrals, invoices and payer
@@ -93,6 +117,10 @@ def create_app(
             {"name": "users", "description": "User administration"},
             {"name": "documents", "description": "Upload and read documents"},
             {"name": "audit", "description": "The tamper-evident audit log"},
+            {"name": "cases", "description": "PA cases, the worklist and packet export"},
+            {"name": "drafts", "description": "Drafts and human sign-off before anything leaves"},
+            {"name": "knowledge base", "description": "Payer rules: search, documents, versions"},
+            {"name": "copilot", "description": "Grounded answers with citations; your threads"},
         ],
     )
     app.state.resources = resources
@@ -104,4 +132,8 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     check_role_declarations(app)
+    # The web pages: a sub-app at the root, after every API route, under the same discipline.
+    pages = create_web_app(resources)
+    check_role_declarations(pages)
+    mount_pages(app, pages)
     return app

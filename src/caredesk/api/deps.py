@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request, params
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from caredesk.accounts.service import Principal, principal_of, user_for_token
+from caredesk.accounts.sessions import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    csrf_matches,
+    resolve_session,
+)
 from caredesk.api.resources import Resources
 from caredesk.domain.errors import Forbidden, Unauthenticated
 from caredesk.domain.roles import Role
@@ -49,19 +59,58 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def get_principal(request: Request, resources: ResourcesDep) -> Principal | None:
-    """The caller from a bearer token or (for the web) a session cookie, or None."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_principal(request: Request, resources: ResourcesDep) -> Principal | None:
+    """The caller from a bearer token, else from a web session cookie, or None.
+
+    Browsers attach cookies to cross-site posts but never bearer tokens, so a
+    cookie-authenticated write must also present its session's CSRF token (header or form
+    field) or it is refused (403).
+    """
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     token = _bearer(request)
-    if token is None:
-        return None
-    with resources.read_db() as session:
-        user = user_for_token(session, token)
-        principal = principal_of(user) if user is not None else None
+    if token is not None:
+        principal = await run_in_threadpool(_token_principal, resources, token)
+    else:
+        principal = await _session_principal(request, resources)
     request.state.principal = principal
     return principal
+
+
+def _token_principal(resources: Resources, token: str) -> Principal | None:
+    with resources.read_db() as session:
+        user = user_for_token(session, token)
+        return principal_of(user) if user is not None else None
+
+
+async def _session_principal(request: Request, resources: Resources) -> Principal | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    idle = timedelta(minutes=resources.settings.session_idle_minutes)
+    check = await run_in_threadpool(
+        partial(resolve_session, resources.db, resources.read_db, cookie, idle=idle)
+    )
+    # Pages read the CSRF token and the "expired" flag from here.
+    request.state.web_session = check
+    if check.principal is not None and request.method not in SAFE_METHODS:
+        presented = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
+        if not csrf_matches(check.csrf_token, presented):
+            raise Forbidden("the form's security token is missing or stale: reload and try again")
+    return check.principal
+
+
+async def _form_csrf(request: Request) -> str | None:
+    """The CSRF field of a posted form (FastAPI parsed it already; `form()` returns its cache)."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    value = (await request.form()).get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(get_principal)]

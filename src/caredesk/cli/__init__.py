@@ -1,8 +1,19 @@
-"""The `caredesk` command line (Typer): serve, db, users, ingest, documents, audit, version."""
+"""The `caredesk` command line (Typer): serve, db, users, ingest, documents, case, kb, ask…"""
 
 from __future__ import annotations
 
-from caredesk.cli import audit, db, documents, serve, users, worker  # noqa: F401
+from caredesk.cli import (  # noqa: F401
+    agent,
+    ask,
+    audit,
+    cases,
+    db,
+    documents,
+    kb,
+    serve,
+    users,
+    worker,
+)
 from caredesk.cli.app import app
 
 __all__ = ["app"]

@@ -64,6 +64,7 @@ def main(
     ] = None,
 ) -> None:
     state.data_dir = data_dir
+    state._settings = None  # a new invocation in the same process (tests) rebuilds settings
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -73,16 +74,20 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def resources(*, log: bool = False) -> Iterator[Resources]:
-    """Resources for one command; CaredeskErrors become a message and exit code 1."""
+    """Resources for one command; CaredeskErrors become a message and exit code 1.
+
+    Logs go to stderr and the data directory, never stdout (which carries `--json` output);
+    one-shot commands log warnings only unless `log` asks for the configured level.
+    """
     settings = state.settings
-    if log:
-        configure_logging(settings)
+    quiet = {"log_level": "WARNING", "log_format": "console"}
+    configure_logging(settings if log else settings.model_copy(update=quiet))
     built = None
     try:
         built = Resources.build(settings)
         yield built
     except CaredeskError as exc:
-        fail(exc.reason)
+        raise fail(exc.reason) from None
     finally:
         if built is not None:
             built.close()

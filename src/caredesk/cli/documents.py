@@ -16,10 +16,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from caredesk.api.resources import Resources
-from caredesk.cli.app import app, console, err_console, fail, print_json, resources
+from caredesk.cli.app import app, console, err_console, fail, print_json, resources, state
 from caredesk.cli.users import CLI_ACTOR
 from caredesk.domain.errors import CaredeskError
 from caredesk.ingest.intake import accept_upload
+from caredesk.ingest.pipeline import extract_file
+from caredesk.logs import configure_logging
 from caredesk.storage.models import Document
 
 documents_app = typer.Typer(help="Documents stored in this installation.", no_args_is_help=True)
@@ -224,3 +226,44 @@ def documents_list(
             row["created_at"][:19],
         )
     console.print(table)
+
+
+@app.command()
+def extract(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="One document.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON shape.")] = False,
+) -> None:
+    """Run the whole reading pipeline on one file in the foreground (no server, nothing stored).
+
+    JSON: {doc_type, doc_type_confidence, pages: [{number, quality, mean_confidence}],
+    fields: {NAME: {value, normalized, confidence, evidence: {page, bbox, ocr_confidence}}},
+    line_items, warnings}.
+    """
+    settings = state.settings
+    configure_logging(settings.model_copy(update={"log_level": "WARNING", "log_format": "console"}))
+    try:
+        with err_console.status(f"reading {path.name}"):
+            result = extract_file(path, settings)
+    except CaredeskError as exc:
+        raise fail(exc.reason) from None
+    shape = result.extract_json()
+    if as_json:
+        print_json(shape)
+        return
+    console.print(
+        f"[bold]{shape['doc_type']}[/bold] ({shape['doc_type_confidence']:.2f}), "
+        f"{len(shape['pages'])} page(s)"
+    )
+    table = Table("field", "value", "normalized", "confidence", "page")
+    for name, field in shape["fields"].items():
+        evidence = field["evidence"] or {}
+        table.add_row(
+            name,
+            str(field["value"])[:60],
+            str(field["normalized"])[:40],
+            f"{field['confidence']:.2f}",
+            str(evidence.get("page", "")),
+        )
+    console.print(table)
+    for warning in shape["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -27,6 +27,20 @@ def bootstrap_admin(built: Resources) -> tuple[str, str] | None:
         return user.username, password
 
 
+def _print_kb(built: Resources) -> None:
+    """What the copilot will answer from, and whether a refresh runs in the background."""
+    status = built.kb.status()
+    loaded = f"{status.versions} document versions, {status.chunks} chunks"
+    if not status.chunks:
+        loaded = "nothing loaded yet"
+    refresh = (
+        f"; loading {built.settings.kb_path} in the background"
+        if built.settings.kb_autoload
+        else ""
+    )
+    console.print(f"knowledge base: {loaded}{refresh}  (engine: {built.copilot.engine})")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default CAREDESK_HOST).")] = None,
@@ -48,6 +62,7 @@ def serve(
         )
         console.rule()
     application = create_app(settings, resources=built)
+    _print_kb(built)
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(
         f"caredesk listening on http://{bind_host}:{bind_port}  (data: {settings.data_dir})"

@@ -11,32 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from caredesk.audit.log import Actor, record
 from caredesk.domain.errors import PayloadTooLarge, UnsupportedMediaType
+from caredesk.ingest.formats import sniff_media_type
 from caredesk.jobs.queue import JobQueue
 from caredesk.storage.blobs import BlobStore
 from caredesk.storage.db import transaction
 from caredesk.storage.models import Document
 
 INGEST_JOB = "ingest"
-
-# Magic numbers of the formats caredesk reads; the file name is never trusted.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "application/pdf"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
 SUPPORTED = "PDF, TIFF, PNG or JPEG"
-
-
-def sniff_media_type(head: bytes) -> str | None:
-    """The media type the first bytes announce, or None. PDFs may have junk before `%PDF-`."""
-    for magic, media_type in _SIGNATURES:
-        if head.startswith(magic):
-            return media_type
-    if b"%PDF-" in head[:1024]:
-        return "application/pdf"
-    return None
 
 
 @dataclass(frozen=True)
@@ -66,9 +48,7 @@ def _checked(chunks: Iterable[bytes]) -> tuple[str, Iterator[bytes]]:
             break
     if not head:
         raise UnsupportedMediaType("the file is empty (0 bytes)")
-    media_type = sniff_media_type(head)
-    if media_type is None:
-        raise UnsupportedMediaType(f"unsupported file type: expected {SUPPORTED}")
+    media_type = sniff_media_type(head).value
 
     def replay() -> Iterator[bytes]:
         yield head

@@ -1,0 +1,173 @@
+"""Coded lists on referrals and PA requests: ICD-10-CM diagnoses, CPT/HCPCS codes with units."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from caredesk.domain.documents import ExtractedField, OcrWord
+from caredesk.ingest.extract.engine import DocumentView
+from caredesk.ingest.extract.layout import LabelHit, Row, evidence_for
+from caredesk.ingest.extract.parsers import icd_codes, joined, procedure_code, words_in_span
+
+EXTRACTOR = "referral-layout-v1"
+DIAGNOSIS = (
+    "Diagnosis",
+    "ICD-10",
+    "Diagnosis Code(s)",
+    "Dx",
+    "ICD-10-CM",
+    "Diagnosis Codes",
+    "ICD-10 Code",
+    "Diagnoses",
+)
+PROCEDURE = (
+    "CPT/HCPCS",
+    "Procedure Code",
+    "Service Code",
+    "Code",
+    "CPT",
+    "CPT/HCPCS x Units",
+    "HCPCS",
+    "Procedure Codes",
+    "CPT Code",
+)
+UNITS = ("Units", "Qty", "Quantity")
+
+
+def column_rows(
+    view: DocumentView, hit: LabelHit, max_rows: int = 12
+) -> list[tuple[Row, list[OcrWord]]]:
+    """Rows of a table column under a header label, each with the words in that column."""
+    rows = view.page_rows(hit.row.page)
+    neighbours = [h.x0 for h in view.row_hits(hit.row) if h.x0 > hit.x0]
+    right = min(neighbours, default=1e9) - 2
+    out: list[tuple[Row, list[OcrWord]]] = []
+    previous = hit.row
+    for row in rows[hit.row.index + 1 : hit.row.index + 1 + max_rows]:
+        if row.top - previous.bottom > 3 * max(row.height, hit.height):
+            break
+        if any(h.start == 0 for h in view.row_hits(row)):
+            break  # the next table's header or a labelled line: this column has ended
+        words = [w for w in row.words if hit.x0 - 2 * hit.height <= w.bbox.x0 < right]
+        if not words:
+            break
+        out.append((row, words))
+        previous = row
+    return out
+
+
+def diagnoses(view: DocumentView) -> ExtractedField | None:
+    codes: list[object] = []
+    used: list[OcrWord] = []
+    page = 0
+    repaired = False
+    for hit in view.hits_for(DIAGNOSIS):
+        sources = [view.value_right(hit)] if view.value_right(hit) else []
+        if not sources:
+            sources = [words for _, words in column_rows(view, hit)]
+        for words in sources:
+            for code, word in _codes_with_words(words):
+                if code not in codes:
+                    codes.append(code)
+                    used.append(word)
+                    page = page or hit.row.page
+                    repaired = repaired or code not in icd_codes(word.text)
+    return _list_field(view, "diagnosis_codes", codes, used, page, 0.6 if repaired else 1.0)
+
+
+def _codes_with_words(words: Sequence[OcrWord]) -> list[tuple[str, OcrWord]]:
+    found = []
+    for word in words:
+        for code in icd_codes(word.text.strip(",;"), lenient=True):
+            found.append((code, word))
+    return found
+
+
+def _list_field(
+    view: DocumentView,
+    name: str,
+    values: list[object],
+    words: list[OcrWord],
+    page: int,
+    quality: float = 1.0,
+) -> ExtractedField | None:
+    """A list-valued field; its confidence follows its least certain word."""
+    if not values:
+        return None
+    evidence = evidence_for(view.document_id, page, words, EXTRACTOR) if page else None
+    ocr = min((w.confidence for w in words), default=0.0) / 100
+    return ExtractedField(
+        name=name,
+        value=" ".join(w.text for w in words),
+        normalized=values,
+        confidence=round(quality * min(1.0, max(0.0, (ocr - 0.5) / 0.42)), 4),
+        evidence=evidence,
+    )
+
+
+_INLINE_PROCEDURE = re.compile(
+    r"(?P<code>\b[0-9A-Z][0-9OIl]{3}[0-9A-Z]\b)\s*(?:x|×|X|units?:?|unit\(s\):?)\s*(?P<units>\d{1,3})\b"
+)
+
+
+def procedures(view: DocumentView) -> ExtractedField | None:
+    entries: dict[str, int] = {}
+    used: list[OcrWord] = []
+    page = 0
+    for hit in view.hits_for(PROCEDURE):
+        right = list(hit.row.words[hit.end :]) if view.value_right(hit) else []
+        found = _inline_procedures(right) if right else _table_procedures(view, hit)
+        for code, units, words in found:
+            if code not in entries:
+                entries[code] = units
+                used.extend(words)
+                page = page or hit.row.page
+    for row in view.rows:  # "(CPT/HCPCS 72148 x 1)" inside a sentence
+        for code, units, words in _inline_procedures(list(row.words)):
+            if code not in entries and re.search(r"CPT|HCPCS", row.text):
+                entries[code] = units
+                used.extend(words)
+                page = page or row.page
+    values: list[object] = [{"code": code, "units": units} for code, units in entries.items()]
+    return _list_field(view, "procedure_codes", values, used, page)
+
+
+def _inline_procedures(words: Sequence[OcrWord]) -> list[tuple[str, int, list[OcrWord]]]:
+    text, spans = joined(words)
+    found = []
+    for match in _INLINE_PROCEDURE.finditer(text):
+        code = procedure_code(match["code"])
+        if code is not None:
+            used = list(words_in_span(words, spans, match.start(), match.end()))
+            found.append((code, int(match["units"]), used))
+    if not found:
+        for word in words:
+            code = procedure_code(word.text)
+            if code is not None:
+                found.append((code, 1, [word]))
+    return found
+
+
+def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int, list[OcrWord]]]:
+    units_hit = next(
+        (h for h in view.row_hits(hit.row) if h.phrase in UNITS and h.x0 > hit.x0), None
+    )
+    found = []
+    for row, words in column_rows(view, hit):
+        code = next((c for c in (procedure_code(w.text) for w in words[:2]) if c), None)
+        if code is None:
+            break
+        units, unit_words = 1, []
+        if units_hit is not None:
+            cells = [
+                w
+                for w in row.words
+                if w.bbox.x1 > units_hit.x0 - 2 * units_hit.height
+                and w.bbox.x0 < units_hit.x1 + 2 * units_hit.height
+            ]
+            digits = [w for w in cells if w.text.isdigit()]
+            if digits:
+                units, unit_words = int(digits[0].text), digits[:1]
+        found.append((code, units, [w for w in words if procedure_code(w.text)][:1] + unit_words))
+    return found

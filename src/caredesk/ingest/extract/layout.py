@@ -1,0 +1,288 @@
+"""Page geometry for extraction: visual rows, labels on them, and the values labels name."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from statistics import median
+
+from caredesk.domain.documents import BoundingBox, Evidence, OcrWord, PageResult, PageStatus
+
+_STRIP = re.compile(r"[.:;,()\[\]{}'\"“”‘’—–_]")
+
+
+def norm_token(text: str) -> str:
+    """A word as label matching sees it: lower case, no dots, colons or brackets."""
+    return _STRIP.sub("", text.lower()).strip("-")
+
+
+def label_tokens(phrase: str) -> tuple[str, ...]:
+    return tuple(t for t in (norm_token(p) for p in phrase.replace("#", " # ").split()) if t)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Words on one visual line of one page, left to right."""
+
+    page: int
+    index: int
+    words: tuple[OcrWord, ...]
+
+    @property
+    def top(self) -> float:
+        return min(w.bbox.y0 for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bbox.y1 for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return median(w.bbox.y1 - w.bbox.y0 for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def rows_of(page: PageResult) -> list[Row]:
+    """Cluster a page's words into visual rows by vertical overlap, top to bottom."""
+    if page.status is PageStatus.UNREADABLE or not page.words:
+        return []
+    ordered = sorted(page.words, key=lambda w: (w.bbox.y0 + w.bbox.y1) / 2)
+    groups: list[list[OcrWord]] = []
+    for word in ordered:
+        centre = (word.bbox.y0 + word.bbox.y1) / 2
+        height = word.bbox.y1 - word.bbox.y0
+        if groups and _fits_row(groups[-1], centre, height):
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+    return [
+        Row(page=page.number, index=i, words=tuple(sorted(g, key=lambda w: w.bbox.x0)))
+        for i, g in enumerate(groups)
+    ]
+
+
+def _fits_row(group: list[OcrWord], centre: float, height: float) -> bool:
+    row_centre = median((w.bbox.y0 + w.bbox.y1) / 2 for w in group)
+    row_height = median(w.bbox.y1 - w.bbox.y0 for w in group)
+    return abs(centre - row_centre) <= 0.45 * max(min(height, row_height * 2), row_height * 0.5)
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    """A label found on a page: which phrase, its words, and whether a colon closed it."""
+
+    phrase: str
+    row: Row
+    start: int
+    end: int  # exclusive index into row.words
+    colon: bool
+    leading: bool = True  # first on its row, after a bullet, or after a wide gap
+    alone: bool = True  # set apart from what follows: leader dots, a wide gap, or nothing
+
+    @property
+    def x0(self) -> float:
+        return self.row.words[self.start].bbox.x0
+
+    @property
+    def x1(self) -> float:
+        return self.row.words[self.end - 1].bbox.x1
+
+    @property
+    def height(self) -> float:
+        return median(w.bbox.y1 - w.bbox.y0 for w in self.row.words[self.start : self.end])
+
+
+@dataclass
+class LabelIndex:
+    """Every known label phrase, longest first, so "Date of Service" wins over "Date".
+
+    Matching forgives one OCR slip in a word of four letters or more ("Faciity" is
+    "Facility"), and words that OCR glued together ("ID#").
+    """
+
+    phrases: Sequence[str]
+    _by_tokens: list[tuple[tuple[str, ...], str]] = field(init=False)
+    _starts: dict[str, list[tuple[tuple[str, ...], str]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        pairs = {label_tokens(p): p for p in self.phrases}
+        self._by_tokens = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+        self._starts = {}
+
+    def find(self, rows: Iterable[Row]) -> list[LabelHit]:
+        hits: list[LabelHit] = []
+        for row in rows:
+            hits.extend(self._find_in_row(row))
+        return hits
+
+    def _find_in_row(self, row: Row) -> list[LabelHit]:
+        tokens = [norm_token(w.text) for w in row.words]
+        hits, i = [], 0
+        while i < len(tokens):
+            hit = self._match_at(row, tokens, i)
+            if hit is None:
+                i += 1
+                continue
+            hits.append(hit)
+            i = hit.end
+        if sum(h.end - h.start for h in hits) == len([t for t in tokens if t]):
+            return hits  # a row of labels only: a table header or a row of boxed captions
+        return [h for h in hits if h.colon or h.leading]
+
+    def _candidates(self, token: str) -> list[tuple[tuple[str, ...], str]]:
+        if token not in self._starts:
+            self._starts[token] = [
+                (tokens, phrase)
+                for tokens, phrase in self._by_tokens
+                if token and (close(token, tokens[0]) or "".join(tokens).startswith(token))
+            ]
+        return self._starts[token]
+
+    def _match_at(self, row: Row, tokens: list[str], i: int) -> LabelHit | None:
+        for phrase_tokens, phrase in self._candidates(tokens[i]):
+            end = _match_tokens(tokens, i, phrase_tokens)
+            if end is None:
+                continue
+            colon = row.words[end - 1].text.rstrip().endswith(":")
+            if not colon and end < len(row.words) and row.words[end].text in (":", "#:"):
+                end, colon = end + 1, True
+            if _spans_a_gap(row, i, end):
+                continue  # "Requesting Provider" and "NPI" in two boxes are two labels
+            hit = LabelHit(
+                phrase=phrase,
+                row=row,
+                start=i,
+                end=end,
+                colon=colon,
+                leading=_leads_segment(row, i),
+            )
+            return replace(hit, alone=_stands_alone(hit))
+        return None
+
+
+def _spans_a_gap(row: Row, start: int, end: int) -> bool:
+    words = row.words[start:end]
+    return any(
+        b.bbox.x0 - a.bbox.x1 > 1.5 * (a.bbox.y1 - a.bbox.y0) for a, b in itertools.pairwise(words)
+    )
+
+
+def _stands_alone(hit: LabelHit) -> bool:
+    """Set apart from what follows: leader dots, a wide gap (a grid cell), or nothing at all
+    (a boxed caption). Extractors demand this of bare one-word labels ("Plan", "Member")."""
+    if hit.colon:
+        return True
+    words = hit.row.words
+    if hit.end >= len(words):
+        return True
+    following = words[hit.end]
+    if is_leader(following.text):
+        return True
+    height = hit.height
+    return following.bbox.x0 - words[hit.end - 1].bbox.x1 > 2.0 * height
+
+
+def is_leader(text: str) -> bool:
+    """Typewriter forms join caption and value with a run of dots or underscores."""
+    return len(text) >= 2 and set(text) <= {".", "_", "…", "-", ","}
+
+
+_LOOKALIKE_LETTERS = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l", "i": "l"})
+
+
+def close(token: str, wanted: str) -> bool:
+    """Equal, or one slip apart in a word of five letters or more (two in eight or more).
+
+    Short words get no slack: "Date" must not match the name "Dale".
+    """
+    if token == wanted:
+        return True
+    token, wanted = token.translate(_LOOKALIKE_LETTERS), wanted.translate(_LOOKALIKE_LETTERS)
+    if len(wanted) < 5 or abs(len(token) - len(wanted)) > 2:
+        return token == wanted
+    allowed = 2 if len(wanted) >= 8 else 1
+    return _distance(token, wanted, allowed) <= allowed
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up once it exceeds `limit`."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+_BULLETS = frozenset({"•", "*", "-", "·", "e", "o", "»", "+"})
+
+
+def _leads_segment(row: Row, index: int) -> bool:
+    """Labels start a segment: a row, a bullet item, or a column after a wide gap."""
+    if index == 0:
+        return True
+    previous, word = row.words[index - 1], row.words[index]
+    if index == 1 and previous.text in _BULLETS:
+        return True
+    if previous.text.rstrip().endswith((":", ".")) and index >= 2:
+        return word.bbox.x0 - previous.bbox.x1 > 0.8 * (word.bbox.y1 - word.bbox.y0)
+    return word.bbox.x0 - previous.bbox.x1 > 1.2 * (word.bbox.y1 - word.bbox.y0)
+
+
+def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int | None:
+    """Index after `phrase` when row tokens from `start` spell it, exactly when glued
+    ("ID#"), or word by word within OCR slips."""
+    end = start + len(phrase)
+    if end <= len(tokens) and all(close(tokens[start + k], p) for k, p in enumerate(phrase)):
+        return end
+    joined_phrase = "".join(phrase)
+    text, i = "", start
+    while i < len(tokens) and len(text) < len(joined_phrase):
+        text += tokens[i]
+        i += 1
+        if text == joined_phrase:
+            return i
+    return None
+
+
+def words_between(row: Row, x0: float, x1: float) -> list[OcrWord]:
+    return [w for w in row.words if w.bbox.x0 >= x0 - 2 and w.bbox.x1 <= x1 + 2]
+
+
+def gap_split(words: Sequence[OcrWord], factor: float = 1.6) -> list[list[OcrWord]]:
+    """Split a left-to-right run of words where the gap is wider than `factor` × text height."""
+    if not words:
+        return []
+    parts: list[list[OcrWord]] = [[words[0]]]
+    for previous, word in itertools.pairwise(words):
+        height = max(previous.bbox.y1 - previous.bbox.y0, word.bbox.y1 - word.bbox.y0)
+        if word.bbox.x0 - previous.bbox.x1 > factor * height:
+            parts.append([word])
+        else:
+            parts[-1].append(word)
+    return parts
+
+
+def evidence_for(
+    document_id: str, page: int, words: Sequence[OcrWord], extractor: str
+) -> Evidence | None:
+    """Evidence from the words a value was read from: union box, mean OCR confidence."""
+    if not words:
+        return None
+    box: BoundingBox = words[0].bbox
+    for word in words[1:]:
+        box = box.union(word.bbox)
+    confidence = sum(w.confidence for w in words) / len(words)
+    return Evidence(
+        document_id=document_id, page=page, bbox=box, ocr_confidence=confidence, extractor=extractor
+    )

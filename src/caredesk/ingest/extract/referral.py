@@ -1,0 +1,392 @@
+"""Referral and PA request forms: patient, payer, providers, codes with units, urgency, reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from caredesk.domain.documents import ExtractedField, OcrWord
+from caredesk.ingest.extract.coded import DIAGNOSIS, PROCEDURE, UNITS, diagnoses, procedures
+from caredesk.ingest.extract.engine import (
+    Candidate,
+    DocumentView,
+    best_field,
+    label_score,
+    paragraph_after,
+    read_label,
+)
+from caredesk.ingest.extract.layout import (
+    LabelHit,
+    Row,
+    close,
+    is_leader,
+    label_tokens,
+    norm_token,
+)
+from caredesk.ingest.extract.parsers import (
+    Parsed,
+    Parser,
+    parse_date_value,
+    parse_member_id,
+    parse_name_text,
+    parse_npi,
+    parse_payer,
+    parse_person,
+    parse_plan,
+    parse_text,
+    payer_id,
+)
+
+EXTRACTOR = "referral-layout-v1"
+
+# field → (label phrases, parser). Phrases shared by several fields ("NPI", "Name") are
+# resolved by context: the label's own words, a label to its left, the section above.
+DIRECT: dict[str, tuple[tuple[str, ...], Parser]] = {
+    "patient_name": (
+        ("Patient Name", "Patient", "Member Name", "RE", "Member", "Patient's Name"),
+        parse_person,
+    ),
+    "date_of_birth": (("DOB", "Date of Birth", "Birth Date", "D.O.B."), parse_date_value),
+    "member_id": (
+        (
+            "Member ID",
+            "Subscriber #",
+            "Insurance ID",
+            "Member No.",
+            "ID #",
+            "Member #",
+            "Subscriber ID",
+            "Policy #",
+        ),
+        parse_member_id,
+    ),
+    "payer": (("Insurance", "Health Plan", "Payer", "Insurance Carrier"), parse_payer),
+    "plan": (("Plan", "Plan Name", "Product"), parse_plan),
+    "ordering_provider_name": (
+        (
+            "Ordering Physician",
+            "Referring Provider",
+            "Ordering Provider",
+            "Requesting Provider",
+            "Referring Physician",
+        ),
+        parse_person,
+    ),
+    "ordering_provider_npi": (
+        ("Requesting Provider NPI", "Ordering NPI", "Referring NPI", "Ordering Provider NPI"),
+        parse_npi,
+    ),
+    "rendering_provider_name": (
+        (
+            "Rendering Provider",
+            "Servicing Provider",
+            "Servicing Facility",
+            "Perform At",
+            "Facility",
+        ),
+        parse_name_text,
+    ),
+    "rendering_provider_npi": (("Facility NPI", "Servicing NPI", "Rendering NPI"), parse_npi),
+    "date_of_service": (
+        (
+            "Date of Service",
+            "Scheduled Date",
+            "Requested Start Date",
+            "DOS",
+            "Service Date",
+            "Start Date",
+        ),
+        parse_date_value,
+    ),
+}
+CONTEXTUAL_NAME = ("Name",)
+CONTEXTUAL_NPI = ("NPI", "NPI #", "NPI No.", "NPI Number")
+URGENCY = ("Priority", "Urgency", "Request Type", "Review Type", "Check one")
+REASON = (
+    "Clinical Reason",
+    "Reason for Referral",
+    "Clinical Indication",
+    "Medical Necessity",
+    "Clinical Information",
+    "Summary of medical necessity",
+    "Reason for Request",
+)
+OTHER_LABELS = (
+    "Address",
+    "Sex",
+    "Phone",
+    "Fax",
+    "Location",
+    "Servicing location",
+    "Order date",
+    "Date",
+    "Date signed",
+    "Patient Phone",
+    "Provider Fax",
+    "Description",
+    "Service requested",
+    "Signature",
+    "Reviewer",
+    "Reference #",
+    "Gender",
+)
+
+PHRASES = tuple(
+    phrase
+    for group in (
+        *(p for p, _ in DIRECT.values()),
+        CONTEXTUAL_NAME,
+        CONTEXTUAL_NPI,
+        DIAGNOSIS,
+        PROCEDURE,
+        UNITS,
+        URGENCY,
+        REASON,
+        OTHER_LABELS,
+    )
+    for phrase in group
+)
+_CONTEXT_FIELDS = {
+    "name": {
+        "patient": "patient_name",
+        "ordering": "ordering_provider_name",
+        "rendering": "rendering_provider_name",
+    },
+    "npi": {"ordering": "ordering_provider_npi", "rendering": "rendering_provider_npi"},
+}
+_NAME_PARSERS = {
+    "patient_name": parse_person,
+    "ordering_provider_name": parse_person,
+    "rendering_provider_name": parse_name_text,
+}
+
+
+def extract_referral(view: DocumentView) -> dict[str, ExtractedField]:
+    """Every referral / PA request field found, each with evidence and confidence."""
+    candidates: dict[str, list[Candidate]] = {}
+    for name, (phrases, parser) in DIRECT.items():
+        for hit in view.hits_for(phrases):
+            _add(candidates, name, read_label(view, hit, _clean(parser)), hit)
+    _contextual(view, candidates)
+    _fallbacks(view, candidates)
+    fields = {
+        name: found
+        for name, found in (
+            (n, best_field(view.document_id, c, EXTRACTOR)) for n, c in candidates.items()
+        )
+        if found is not None
+    }
+    for extra in (diagnoses(view), procedures(view), _urgency(view), _reason(view)):
+        if extra is not None:
+            fields[extra.name] = extra
+    return fields
+
+
+def _add(
+    candidates: dict[str, list[Candidate]],
+    name: str,
+    parsed: Parsed | None,
+    hit: LabelHit,
+    factor: float = 1.0,
+) -> None:
+    if parsed is not None and parsed.words:
+        score = label_score(hit) * factor
+        candidates.setdefault(name, []).append(Candidate(name, parsed, hit.row.page, score))
+
+
+def _clean(parser: Parser) -> Parser:
+    """Values end where another label starts; also drop a stray leading colon or bullet."""
+
+    def parse(words: Sequence[OcrWord], context: object) -> Parsed | None:
+        kept = [w for w in words if w.text not in (":", "|", "•") and not is_leader(w.text)]
+        return parser(kept, context) if kept else None  # type: ignore[arg-type]
+
+    return parse
+
+
+def _contextual(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
+    """ "Name" and "NPI" belong to whoever the section or the neighbouring label is about."""
+    for kind, phrases in (("name", CONTEXTUAL_NAME), ("npi", CONTEXTUAL_NPI)):
+        for hit in view.hits_for(phrases):
+            context = view.context_of(hit)
+            target = _CONTEXT_FIELDS[kind].get(context or "")
+            if kind == "npi":
+                targets = [target] if target else list(_CONTEXT_FIELDS["npi"].values())
+                parsed = read_label(view, hit, _clean(parse_npi))
+                for name in targets:
+                    _add(candidates, name, parsed, hit, 1.0 if target else 0.8)
+            elif target:
+                _add(candidates, target, read_label(view, hit, _clean(_NAME_PARSERS[target])), hit)
+
+
+def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
+    """Weaker sources: the payer from a member id prefix or plan, the signer as orderer."""
+    for source in ("member_id", "plan"):
+        for candidate in candidates.get(source, []):
+            found = payer_id(str(candidate.parsed.normalized or ""))
+            if found and source == "member_id":
+                found = _payer_from_member_id(str(candidate.parsed.normalized))
+            if found:
+                guess = Parsed(candidate.parsed.value, found, candidate.parsed.words, 0.9)
+                candidates.setdefault("payer", []).append(
+                    Candidate("payer", guess, candidate.page, candidate.label_score)
+                )
+    if "ordering_provider_name" not in candidates:
+        for row in view.rows:
+            if row.words and row.words[0].text == "/s/":
+                signer = parse_person(row.words[1:], view.dates)
+                if signer is not None:
+                    candidates.setdefault("ordering_provider_name", []).append(
+                        Candidate("ordering_provider_name", signer, row.page, 0.85)
+                    )
+    _rendering_from_address(view, candidates)
+
+
+def _payer_from_member_id(member_id: str) -> str | None:
+    prefixes = {"QFH": "quillfeather", "TWM": "tumbleweed", "LCC": "lanternfish"}
+    return prefixes.get(member_id[:3].upper())
+
+
+def _rendering_from_address(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
+    """A letter names the facility as the head of the address block above its NPI line."""
+    if "rendering_provider_name" in candidates:
+        return
+    for hit in view.hits_for(DIRECT["rendering_provider_npi"][0]):
+        if not hit.colon or hit.start != 0:
+            continue  # only a letter's "Facility NPI: ..." line closes an address block
+        block = address_block_above(view, hit.row)
+        parsed = parse_name_text(block[0].words, view.dates) if len(block) >= 2 else None
+        if parsed is not None:
+            candidates.setdefault("rendering_provider_name", []).append(
+                Candidate("rendering_provider_name", parsed, hit.row.page, 0.85)
+            )
+
+
+def address_block_above(view: DocumentView, row: Row) -> list[Row]:
+    """The evenly spaced lines just above `row`, top first; a wider gap ends the block."""
+    rows = view.page_rows(row.page)
+    block: list[Row] = []
+    below, pitch = row, 0.0
+    for above in reversed(rows[max(0, row.index - 6) : row.index]):
+        step = below.bottom - above.bottom
+        if block and pitch and step > 1.5 * pitch:
+            break
+        if len(block) == 1:
+            pitch = step
+        elif len(block) > 1:
+            pitch = min(pitch, step)
+        block.append(above)
+        below = above
+    return list(reversed(block))
+
+
+_TICKS = frozenset("xX×✗✘☒■☑✔✓K")
+_EMPTY_BOX = frozenset("☐□OoD0UL")
+_EXPEDITED = {"expedited", "urgent", "stat", "emergent"}
+_STANDARD = {"standard", "routine", "non-urgent", "elective"}
+
+
+def _urgency(view: DocumentView) -> ExtractedField | None:
+    for hit in view.hits_for(URGENCY):
+        words = view.value_right(hit)
+        choice = _checked_choice(words)
+        if choice is not None:
+            value, used, quality = choice
+            parsed = Parsed(" ".join(w.text for w in used), value, tuple(used), quality)
+            return best_field(
+                view.document_id,
+                [Candidate("urgency", parsed, hit.row.page, label_score(hit))],
+                EXTRACTOR,
+            )
+    return None
+
+
+def _checked_choice(words: Sequence[OcrWord]) -> tuple[str, list[OcrWord], float] | None:
+    """Which option is ticked: the mark before each option word, or a plain word ("URGENT")."""
+    options = [(i, w) for i, w in enumerate(words) if norm_token(w.text) in _EXPEDITED | _STANDARD]
+    if not options:
+        return None
+    if len(options) == 1:
+        i, word = options[0]
+        return _urgency_value(word), [word], 1.0
+    marked = [(i, w) for i, w in options if i > 0 and _mark_state(words[i - 1].text) is True]
+    blank = [(i, w) for i, w in options if i > 0 and _mark_state(words[i - 1].text) is False]
+    if len(marked) == 1:
+        i, word = marked[0]
+        return _urgency_value(word), [words[i - 1], word], 1.0
+    if len(blank) == len(options) - 1:
+        i, word = next((i, w) for i, w in options if (i, w) not in blank)
+        return _urgency_value(word), [word], 0.85
+    return None
+
+
+def _mark_state(text: str) -> bool | None:
+    """Ticked, empty or unknown, from what OCR made of a box: "[X]", "(X])", "{ ])", "☒"."""
+    inside = text.strip().strip("[](){}|_!I1l ")
+    if not inside:
+        return False
+    if len(inside) <= 2 and any(ch in _TICKS for ch in inside):
+        return True
+    if len(inside) <= 2 and all(ch in _EMPTY_BOX for ch in inside):
+        return False
+    return None
+
+
+def _urgency_value(word: OcrWord) -> str:
+    return "expedited" if norm_token(word.text) in _EXPEDITED else "standard"
+
+
+def _reason(view: DocumentView) -> ExtractedField | None:
+    """The clinical reason: the paragraph under its caption, or a letter's first paragraph."""
+    captions = _reason_captions(view)
+    caption_rows = {(row.page, row.index) for row, _ in captions}
+    for row, x_min in captions:
+        lines = paragraph_after(view, row, x_min)
+        while lines and (lines[0].page, lines[0].index) in caption_rows:
+            lines = lines[1:]  # a section bar over a box caption: the text is under both
+        words = [w for r in lines for w in r.words]
+        parsed = parse_text(words, view.dates) if words else None
+        if parsed is not None:
+            candidate = Candidate("clinical_reason", parsed, row.page, 0.9)
+            return best_field(view.document_id, [candidate], EXTRACTOR)
+    return _letter_reason(view)
+
+
+_REASON_TOKENS = [label_tokens(p) for p in REASON]
+
+
+def _reason_captions(view: DocumentView) -> list[tuple[Row, float]]:
+    """Rows ending with a reason caption ("7. CLINICAL INFORMATION", "Medical Necessity")."""
+    found = []
+    for row in view.rows:
+        tokens = [t for t in (norm_token(w.text) for w in row.words) if t]
+        for phrase in _REASON_TOKENS:
+            if len(tokens) >= len(phrase) and tuple(tokens[-len(phrase) :]) == phrase:
+                x_min = row.words[max(0, len(row.words) - len(phrase))].bbox.x0
+                height = row.height
+                found.append((row, min(x_min, row.words[0].bbox.x0) - 3 * height))
+                break
+    return found
+
+
+def _letter_reason(view: DocumentView) -> ExtractedField | None:
+    """A referral letter states the reason in its first paragraph, after the salutation."""
+    for row in view.rows:
+        if row.text.lower().startswith("dear"):
+            words = [w for r in paragraph_after(view, row, 0.0) for w in r.words]
+            skip = _boilerplate_words(words)
+            parsed = parse_text(words[skip:], view.dates)
+            if parsed is not None:
+                candidate = Candidate("clinical_reason", parsed, row.page, 0.85)
+                return best_field(view.document_id, [candidate], EXTRACTOR)
+    return None
+
+
+def _boilerplate_words(words: Sequence[OcrWord]) -> int:
+    """ "I am referring the patient above for the service below." opens every referral
+    letter; OCR reads it as "| am refarring ... below," — skip it by its shape."""
+    tokens = [norm_token(w.text) for w in words[:16]]
+    refers = next((i for i, t in enumerate(tokens) if close(t, "referring")), None)
+    below = next((i for i, t in enumerate(tokens) if close(t, "below")), None)
+    if refers is None or below is None or not refers < below <= refers + 10:
+        return 0
+    return below + 1

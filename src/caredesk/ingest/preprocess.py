@@ -1,0 +1,278 @@
+"""Clean a scanned page for OCR: upscale, binarize, remove specks, deskew, turn upright."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+Pixels = NDArray[np.uint8]
+OrientationDetector = Callable[[Image.Image], int]
+
+_SKEW_SAMPLE_WIDTH = 800
+_MIN_SKEW_TO_FIX = 0.3
+
+
+@dataclass(frozen=True)
+class PreprocessOptions:
+    """Each step can be switched off; the extraction eval measures what each one buys."""
+
+    orientation: bool = True
+    deskew: bool = True
+    despeckle: bool = True
+    binarize: bool = True
+    min_dpi: int = 300
+    max_skew: float = 15.0
+    smooth: float = 1.0
+    checkboxes: bool = True
+    leaders: bool = True
+
+    def without(self, step: str) -> PreprocessOptions:
+        """The same options with one step off (`orientation`, `deskew`, ...), for ablations."""
+        if step == "upscale":
+            return replace(self, min_dpi=0)
+        if step == "smooth":
+            return replace(self, smooth=0.0)
+        if step == "leaders":
+            return replace(self, leaders=False)
+        return replace(self, **{step: False})
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """The image OCR will read, at `dpi`, with the skew that was corrected (degrees)."""
+
+    image: Image.Image
+    dpi: int
+    skew: float
+
+
+def prepare(image: Image.Image, dpi: int, options: PreprocessOptions) -> PreparedPage:
+    """Apply the enabled steps in order; orientation is decided later, only when OCR doubts it."""
+    grey = np.asarray(image.convert("L"), dtype=np.uint8)
+    grey, dpi = _upscale(grey, dpi, options.min_dpi)
+    if options.smooth > 0:
+        grey = np.asarray(
+            cv2.GaussianBlur(grey, (0, 0), sigmaX=options.smooth * dpi / 300), np.uint8
+        )
+    ink = _ink_mask(grey)
+    if options.despeckle or options.leaders:
+        ink = remove_specks(
+            ink,
+            max_area=_speck_area(dpi) if options.despeckle else 0,
+            leader_dot=round(0.035 * dpi) if options.leaders else 0,
+        )
+        grey = grey if options.binarize else np.maximum(grey, (1 - ink) * 255).astype(np.uint8)
+    page: Pixels = (
+        np.asarray(cv2.bitwise_not(ink * 255), dtype=np.uint8) if options.binarize else grey
+    )
+    skew = estimate_skew(ink, options.max_skew) if options.deskew else 0.0
+    if abs(skew) >= _MIN_SKEW_TO_FIX:
+        page = rotate_pixels(page, skew, nearest=options.binarize)
+    else:
+        skew = 0.0
+    return PreparedPage(image=Image.fromarray(page), dpi=dpi, skew=skew)
+
+
+def turn_upright(image: Image.Image, rotation: int) -> Image.Image:
+    """Undo a 90/180/270° rotation reported by orientation detection (clockwise degrees)."""
+    turns = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180}
+    turns[270] = Image.Transpose.ROTATE_90
+    return image.transpose(turns[rotation]) if rotation in turns else image
+
+
+def _upscale(grey: Pixels, dpi: int, min_dpi: int) -> tuple[Pixels, int]:
+    if min_dpi <= 0 or dpi <= 0 or dpi >= min_dpi * 0.95:
+        return grey, dpi
+    factor = min_dpi / dpi
+    size = (round(grey.shape[1] * factor), round(grey.shape[0] * factor))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_CUBIC).astype(np.uint8), min_dpi
+
+
+def _ink_mask(grey: Pixels) -> Pixels:
+    """1 where there is ink, by Otsu's threshold (fax pages are bimodal, low contrast or not)."""
+    _, mask = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return mask.astype(np.uint8)
+
+
+def _speck_area(dpi: int) -> int:
+    # A full stop at 8 pt is ~16 px at 300 dpi; fax noise is 1–4 px. Scale with density.
+    return max(2, round(8 * (dpi / 300) ** 2))
+
+
+def remove_specks(ink: Pixels, max_area: int, leader_dot: int = 0) -> Pixels:
+    """Drop ink blobs no larger than `max_area` pixels (fax noise, dust), and, when
+    `leader_dot` is set, runs of evenly spaced dots no wider than that (leader lines
+    between a caption and its value, which OCR reads as "eee" and which pull rows apart)."""
+    count, labels, raw_stats, raw_centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    stats = np.asarray(raw_stats, dtype=np.int32)
+    drop = stats[:, cv2.CC_STAT_AREA] <= max_area
+    if leader_dot:
+        drop |= _leader_dots(stats, np.asarray(raw_centroids, dtype=np.float64), leader_dot)
+    drop[0] = False
+    if count <= 1 or not drop.any():
+        return ink
+    keep = (~drop).astype(np.uint8)
+    keep[0] = 0
+    return np.asarray(keep[labels], dtype=np.uint8)
+
+
+def _leader_dots(
+    stats: NDArray[np.int32], centroids: NDArray[np.float64], side: int
+) -> NDArray[np.bool_]:
+    """Components that are small dots standing in a row of at least six, evenly spaced."""
+    small = (stats[:, cv2.CC_STAT_WIDTH] <= side) & (stats[:, cv2.CC_STAT_HEIGHT] <= side)
+    small[0] = False
+    found = np.zeros(len(stats), dtype=bool)
+    index = np.flatnonzero(small)
+    if len(index) < 6:
+        return found
+    xs, ys = centroids[index, 0], centroids[index, 1]
+    for offset in (0.0, 0.5):  # two bucketings, so a run on a bucket edge is still seen
+        rows = np.floor(ys / (2 * side) + offset).astype(np.int64)
+        order = np.lexsort((xs, rows))
+        gaps = np.diff(xs[order])
+        link = (np.diff(rows[order]) == 0) & (gaps >= 0.8 * side) & (gaps <= 4 * side)
+        found[index[order][_in_long_runs(link, 5)]] = True
+    return found
+
+
+def _in_long_runs(link: NDArray[np.bool_], min_links: int) -> NDArray[np.bool_]:
+    """Members of chains of at least `min_links` consecutive links (n links join n+1 items)."""
+    members = np.zeros(len(link) + 1, dtype=bool)
+    padded = np.concatenate(([0], link.astype(np.int8), [0]))
+    edges = np.diff(padded)
+    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if end - start >= min_links:
+            members[start : end + 1] = True
+    return members
+
+
+def estimate_skew(ink: Pixels, max_angle: float) -> float:
+    """Angle (degrees, counter-clockwise positive) that makes text lines horizontal.
+
+    Projection profile: rotated the right way, ink collects in sharp rows, so the row
+    histogram varies most. Only the ink points of a small sample are projected (no image
+    rotation per angle): a coarse search over ±max_angle, then a fine one around the best.
+    """
+    factor = min(1.0, _SKEW_SAMPLE_WIDTH / ink.shape[1])
+    size = (max(1, round(ink.shape[1] * factor)), max(1, round(ink.shape[0] * factor)))
+    sample = cv2.resize(ink.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    ys, xs = np.nonzero(sample > 0.2)
+    if len(ys) < 100:
+        return 0.0
+    weights = sample[ys, xs].astype(np.float64)
+    points = (xs.astype(np.float64), ys.astype(np.float64), weights)
+    coarse = _best_angle(points, np.arange(-max_angle, max_angle + 0.01, 0.5))
+    fine = _best_angle(points, np.arange(coarse - 0.5, coarse + 0.51, 0.05))
+    return round(float(fine), 2)
+
+
+InkPoints = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+
+
+def _best_angle(points: InkPoints, angles: NDArray[np.float64]) -> float:
+    scores = [_profile_sharpness(points, float(angle)) for angle in angles]
+    return float(angles[int(np.argmax(scores))])
+
+
+def _profile_sharpness(points: InkPoints, angle: float) -> float:
+    xs, ys, weights = points
+    radians = np.deg2rad(angle)
+    # Row of each ink point after cv2's counter-clockwise rotation by `angle`.
+    rows = ys * np.cos(radians) - xs * np.sin(radians)
+    rows -= rows.min()
+    histogram = np.bincount(rows.astype(np.int64), weights=weights)
+    return float(np.square(np.diff(histogram)).sum())
+
+
+def rotate_pixels(page: Pixels, angle: float, *, nearest: bool) -> Pixels:
+    """Rotate by `angle` degrees counter-clockwise around the centre, filling with white."""
+    height, width = page.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    rotated = cv2.warpAffine(page, matrix, (width, height), flags=flags, borderValue=255)
+    return rotated.astype(np.uint8)
+
+
+def detect_and_turn(image: Image.Image, detector: OrientationDetector) -> tuple[Image.Image, int]:
+    """Ask the detector how far the page is turned and undo it; (image, rotation applied)."""
+    rotation = detector(image) % 360
+    if rotation not in (90, 180, 270):
+        return image, 0
+    return turn_upright(image, rotation), rotation
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    """A small square box on the page (pixels) and whether something is drawn inside it."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    checked: bool
+    clarity: float  # 0–1: how far the inside is from the "checked" threshold
+
+
+def find_checkboxes(page: Image.Image, dpi: int) -> list[Checkbox]:
+    """Square outlines 0.07–0.2 inch wide; ticked when their inside carries ink.
+
+    OCR reads a ticked box as "[4", "LJ", "K" or nothing at all, so boxes are found by their
+    shape instead and their state by the ink inside them.
+    """
+    ink = (np.asarray(page.convert("L")) < 128).astype(np.uint8)
+    low, high = round(0.07 * dpi), round(0.2 * dpi)
+    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    boxes: list[Checkbox] = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (low <= w <= high and low <= h <= high and 0.8 <= w / h <= 1.25):
+            continue
+        if not _has_square_border(ink[y : y + h, x : x + w]) or not _stands_on_paper(
+            ink, x, y, w, h
+        ):
+            continue
+        box = _classify_box(ink, x, y, w, h)
+        if not any(_overlaps(box, seen) for seen in boxes):
+            boxes.append(box)
+    return boxes
+
+
+def _has_square_border(cell: Pixels) -> bool:
+    band = max(2, min(cell.shape) // 8)
+    sides = (
+        cell[:band, :].max(axis=0),
+        cell[-band:, :].max(axis=0),
+        cell[:, :band].max(axis=1),
+        cell[:, -band:].max(axis=1),
+    )
+    corners = (cell[:band, :band], cell[:band, -band:], cell[-band:, :band], cell[-band:, -band:])
+    return all(float(side.mean()) >= 0.8 for side in sides) and all(c.any() for c in corners)
+
+
+def _stands_on_paper(ink: Pixels, x: int, y: int, w: int, h: int) -> bool:
+    """White around the box: a light letter cut out of a dark section bar is not a box."""
+    pad = max(3, w // 6)
+    top, left = max(0, y - pad), max(0, x - pad)
+    around = ink[top : y + h + pad, left : x + w + pad].astype(np.float32)
+    inner = ink[y : y + h, x : x + w].astype(np.float32)
+    ring = (float(around.sum()) - float(inner.sum())) / max(1.0, around.size - inner.size)
+    return ring < 0.25
+
+
+def _classify_box(ink: Pixels, x: int, y: int, w: int, h: int) -> Checkbox:
+    margin = max(3, min(w, h) // 5)
+    inside = ink[y + margin : y + h - margin, x + margin : x + w - margin]
+    fill = float(inside.mean()) if inside.size else 0.0
+    checked = fill > 0.08
+    clarity = min(1.0, abs(fill - 0.08) / 0.06)
+    return Checkbox(x0=x, y0=y, x1=x + w, y1=y + h, checked=checked, clarity=clarity)
+
+
+def _overlaps(a: Checkbox, b: Checkbox) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
