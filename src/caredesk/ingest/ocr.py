@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
@@ -263,9 +264,23 @@ def unreadable(number: int, reason: str) -> PageResult:
     )
 
 
-def _init_worker() -> None:
+def _init_worker(owner: int) -> None:
     # Tesseract's OpenMP threads fight each other when pages already run in parallel.
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    threading.Thread(target=_exit_with_owner, args=(owner,), daemon=True).start()
+
+
+def _exit_with_owner(owner: int) -> None:
+    """A worker's parent is multiprocessing's fork server, which can outlive the process that
+    owns the pool (killed jobs, test runs); a worker must not idle on after its owner is gone."""
+    while True:
+        time.sleep(2.0)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            continue
 
 
 class _PagePool:
@@ -279,7 +294,10 @@ class _PagePool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["caredesk.ingest.ocr"])
         return ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=context, initializer=_init_worker
+            max_workers=self._workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     def submit(self, job: OcrJob) -> Future[PageResult]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import cv2
@@ -11,7 +10,6 @@ from numpy.typing import NDArray
 from PIL import Image
 
 Pixels = NDArray[np.uint8]
-OrientationDetector = Callable[[Image.Image], int]
 
 _SKEW_SAMPLE_WIDTH = 800
 _MIN_SKEW_TO_FIX = 0.3
@@ -197,14 +195,6 @@ def rotate_pixels(page: Pixels, angle: float, *, nearest: bool) -> Pixels:
     flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     rotated = cv2.warpAffine(page, matrix, (width, height), flags=flags, borderValue=255)
     return rotated.astype(np.uint8)
-
-
-def detect_and_turn(image: Image.Image, detector: OrientationDetector) -> tuple[Image.Image, int]:
-    """Ask the detector how far the page is turned and undo it; (image, rotation applied)."""
-    rotation = detector(image) % 360
-    if rotation not in (90, 180, 270):
-        return image, 0
-    return turn_upright(image, rotation), rotation
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import simple_icd_10_cm as icd10cm
-
 from caredesk.domain.codes import (
     is_cpt_format,
     is_hcpcs_level2_format,
@@ -16,6 +14,7 @@ from caredesk.domain.codes import (
     npi_is_valid,
 )
 from caredesk.domain.documents import ExtractedField, LineItem, ValidationIssue
+from caredesk.ingest.icd10 import icd10cm_code_exists
 
 # A failed check halves confidence: the value drops under any sensible auto-accept threshold
 # but stays visible, with the reason, for the person who now has to look.
@@ -77,7 +76,7 @@ def icd10cm_exists(code: str) -> bool:
     """The code is a category or (sub)category in the shipped CMS ICD-10-CM table."""
     if not is_icd10cm_format(code):
         return False
-    return bool(icd10cm.is_valid_item(code)) and not icd10cm.is_chapter_or_block(code)
+    return icd10cm_code_exists(code)
 
 
 def diagnosis_issues(normalized: object) -> list[ValidationIssue]:

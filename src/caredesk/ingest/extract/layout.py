@@ -255,10 +255,6 @@ def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int
     return None
 
 
-def words_between(row: Row, x0: float, x1: float) -> list[OcrWord]:
-    return [w for w in row.words if w.bbox.x0 >= x0 - 2 and w.bbox.x1 <= x1 + 2]
-
-
 def gap_split(words: Sequence[OcrWord], factor: float = 1.6) -> list[list[OcrWord]]:
     """Split a left-to-right run of words where the gap is wider than `factor` × text height."""
     if not words:

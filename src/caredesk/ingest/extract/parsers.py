@@ -11,7 +11,6 @@ from caredesk.domain.codes import (
     is_hcpcs_level2_format,
     is_icd10cm_format,
     normalize_icd10,
-    npi_is_valid,
 )
 from caredesk.domain.documents import Normalized, OcrWord
 from caredesk.ingest.extract.values import DateContext, parse_amount, parse_date
@@ -367,16 +366,3 @@ def procedure_code(token: str) -> str | None:
     head = raw[0] if raw[0].isalpha() and raw[1:].isdigit() else raw[0].translate(_DIGIT_LOOKALIKES)
     fixed = head + raw[1:].translate(_DIGIT_LOOKALIKES)
     return fixed if is_cpt_format(fixed) or is_hcpcs_level2_format(fixed) else None
-
-
-def procedure_codes_in(text: str) -> list[str]:
-    codes = []
-    for token in text.split():
-        code = procedure_code(token)
-        if code is not None and code not in codes:
-            codes.append(code)
-    return codes
-
-
-def npi_valid(value: str) -> bool:
-    return npi_is_valid(value)
