@@ -40,6 +40,7 @@ def test_documents_are_processed_by_a_celery_worker_on_postgres(
         "CAREDESK_DATABASE_URL": postgres_url,
         "CAREDESK_BROKER_URL": redis_url,
         "CAREDESK_LOG_FORMAT": "console",
+        "CAREDESK_KB_AUTOLOAD": "false",
     }
     settings = Settings(
         data_dir=tmp_path / "data", database_url=postgres_url, broker_url=redis_url, _env_file=None

@@ -57,6 +57,7 @@ def _update(drafts: Sequence[ComposedDraft], case: Case, ctx: NodeContext) -> Up
     ctx.note.counts["drafts"] = len(passed)
     for draft in passed:
         ctx.note.sources |= set(draft.source_ids)
+        ctx.note.prompts.append(draft.prompt)
     return {"drafts": [d.model_dump(mode="json") for d in passed], "reasons": reasons}
 
 
@@ -84,9 +85,10 @@ def draft_summary(state: AgentState, ctx: NodeContext) -> Update:
     payer_name = state.get("payer_name", "")
     assessed, policies = assessed_items(state), _policies(state)
     story, stopped = _narrative(case, payer_name, assessed, ctx)
+    if story.prompt:  # the model was asked, whether or not its paragraph was kept
+        ctx.note.prompts.append(story.prompt)
     sources = tuple(p.ref for p in policies) + _cited_documents(assessed)
     if story.text and ctx.checker is not None:
-        ctx.note.prompts.append(story.prompt)
         prompt, engine, model = story.prompt, ctx.checker.engine, ctx.checker.model
     else:
         prompt, engine, model = template_ref("summary"), _engine(ctx), ""

@@ -181,12 +181,16 @@ def text_tokens(text: str) -> list[str]:
 
 
 def count_in_tokens(keywords: Iterable[str], tokens: Sequence[str]) -> set[str]:
-    """Which keywords occur in a token list (same folding as the page matcher)."""
+    """Which keywords occur in a token list (same folding, same merging as the page matcher)."""
     joined = tuple(tokens)
     found: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
     for keyword in keywords:
         wanted = phrase(keyword)
         size = len(wanted)
-        if size and any(joined[i : i + size] == wanted for i in range(len(joined) - size + 1)):
+        if not size or wanted in seen:
+            continue
+        seen.add(wanted)
+        if any(joined[i : i + size] == wanted for i in range(len(joined) - size + 1)):
             found.add(keyword)
     return found

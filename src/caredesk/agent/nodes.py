@@ -19,7 +19,7 @@ from caredesk.agent.checklist import (
 )
 from caredesk.agent.evidence import CaseReading, ItemFindings, find_for_item, read_case
 from caredesk.agent.model_check import ModelChecker, cross_check, snippets_for
-from caredesk.agent.rules import assess_by_rules
+from caredesk.agent.rules import RULES_REF, assess_by_rules
 from caredesk.agent.scoring import confidence, reading_reasons, routing
 from caredesk.agent.state import AgentState
 from caredesk.agent.tools import CaseTools
@@ -188,6 +188,7 @@ def assess(state: AgentState, ctx: NodeContext) -> Update:
             break
         done.append(verdict)
     ctx.note.counts |= {s.value: sum(1 for a in done if a.status is s) for s in ItemStatus}
+    ctx.note.prompts.append(RULES_REF)
     failed = [o["problem"] for o in opinions.values() if o.get("failed")]
     return update | {
         "assessments": [a.model_dump(mode="json") for a in done],

@@ -13,6 +13,8 @@ from caredesk.agent.evidence import CaseReading, FieldFinding, ItemFindings
 from caredesk.domain.packets import CitedEvidence, ItemAssessment, ItemStatus
 
 EVIDENCE_LIMIT = 6
+# How the rules are named in provenance and the audit log, as prompts are (`id@version`).
+RULES_REF = "rules.assess@1"
 
 
 def assess_by_rules(

@@ -19,9 +19,9 @@ from caredesk.agent.budget import Limits, Meter, Usage
 from caredesk.agent.graph import AgentGraph, Node, checkpointer
 from caredesk.agent.model_check import ASSESS_PROMPT, ModelChecker
 from caredesk.agent.nodes import NodeContext, StepNote, Update
+from caredesk.agent.rules import RULES_REF
 from caredesk.agent.runs import (
     FINISHED,
-    RULES_REF,
     AgentRunView,
     RunRecorder,
     run_record,
@@ -137,10 +137,10 @@ def _wrap(
         done = [*state.get("nodes_done", []), name]
         update |= {"usage": usage.as_json(), "nodes_done": [name]}
         merged: AgentState = {**state, **update, "nodes_done": done}  # type: ignore[typeddict-item]
-        if name == ROUTE:
-            recorder.finish(*_result(merged, deps))
         total = _total(merged)
         recorder.step(name, _audit(ctx.note, merged, checker), done, total, usage)
+        if name == ROUTE:
+            recorder.finish(*_result(merged, deps))
         if progress is not None:
             progress(name, len(done), total)
         return update

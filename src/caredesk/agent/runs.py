@@ -21,7 +21,7 @@ from caredesk.audit.log import Actor, record
 from caredesk.domain.cases import CaseStatus
 from caredesk.domain.drafts import Draft, Provenance
 from caredesk.domain.errors import Conflict, NotFound
-from caredesk.domain.packets import PacketChecklist, Routing
+from caredesk.domain.packets import ItemAssessment, PacketChecklist, Routing
 from caredesk.jobs.queue import JobQueue
 from caredesk.review.drafts import create_draft
 from caredesk.review.records import get_draft
@@ -36,7 +36,6 @@ QUEUED, RUNNING, COMPLETED, BUDGET_EXCEEDED, FAILED = (
 )  # fmt: skip
 ACTIVE = (QUEUED, RUNNING)
 FINISHED = (COMPLETED, BUDGET_EXCEEDED, FAILED)
-RULES_REF = "rules.assess@1"
 # A run may start on a case that is being worked; not on one submitted or closed.
 RUNNABLE = (CaseStatus.OPEN, CaseStatus.ASSEMBLING, CaseStatus.NEEDS_REVIEW, CaseStatus.READY)
 
@@ -133,6 +132,14 @@ def start_run(
     return row
 
 
+def _back_to_people(session: Session, case_id: str, actor: Actor, run_id: str) -> None:
+    """A case left assembling by a failed run goes to review, so nobody waits on it."""
+    if load_case(session, case_id).status is CaseStatus.ASSEMBLING:
+        change_status(
+            session, case_id, CaseStatus.NEEDS_REVIEW, actor=actor, reason=f"agent {run_id} failed"
+        )
+
+
 class RunRecorder:
     """Writes one run's progress and result; each call is its own short transaction."""
 
@@ -165,8 +172,10 @@ class RunRecorder:
             row.error = reason[:2000]
             if final:
                 row.status, row.finished_at = FAILED, utcnow()
+                actor = actor_of(row)
                 details = {"run_id": self.run_id, "reason": reason[:300]}
-                record(session, actor_of(row), "agent.run.fail", "case", row.case_id, details)
+                record(session, actor, "agent.run.fail", "case", row.case_id, details)
+                _back_to_people(session, row.case_id, actor, self.run_id)
 
     def finish(
         self,
@@ -248,7 +257,11 @@ def enqueue_run(
     if existing is not None:
         return existing, False
     row = start_run(session, case_id, actor, limits, engine, model)
-    job = queue.enqueue(session, AGENT_JOB, f"{AGENT_JOB}:{row.id}", {"run_id": row.id})
+    # Five tries, backing off 2, 4, 8, 16 s: long enough for a knowledge base still loading
+    # at start-up; a crash in between resumes from the run's last checkpoint.
+    job = queue.enqueue(
+        session, AGENT_JOB, f"{AGENT_JOB}:{row.id}", {"run_id": row.id}, max_attempts=5
+    )
     row.job_id = job.id
     return row, True
 
@@ -256,32 +269,32 @@ def enqueue_run(
 def result_json(session: Session, run_id: str) -> dict[str, Any]:
     """The run's outcome as `caredesk case run --json` prints it."""
     row = run_record(session, run_id)
-    items: list[dict[str, Any]] = []
-    if row.assessment_id is not None:
-        saved = session.get(ChecklistRun, row.assessment_id)
-        checklist = PacketChecklist.model_validate(saved.checklist) if saved else None
-        for assessed in checklist.items if checklist else ():
-            items.append({
-                "id": assessed.item.id,
-                "text": assessed.item.text,
-                "status": assessed.status.value,
-                "evidence": [e.model_dump(mode="json") for e in assessed.evidence],
-                "rationale": assessed.rationale,
-                "source": assessed.item.source.ref,
-            })  # fmt: skip
-    drafts = [_draft_json(get_draft(session, draft_id)) for draft_id in row.draft_ids]
+    saved = session.get(ChecklistRun, row.assessment_id) if row.assessment_id else None
+    checklist = PacketChecklist.model_validate(saved.checklist) if saved else None
     routing = row.routing or {}
     return {
         "case_id": row.case_id,
         "run_id": row.id,
         "status": row.status,
         "engine": row.engine,
-        "checklist": items,
-        "drafts": drafts,
+        "pa_required": checklist.pa_required if checklist else None,
+        "checklist": [_item_json(item) for item in checklist.items] if checklist else [],
+        "drafts": [_draft_json(get_draft(session, draft_id)) for draft_id in row.draft_ids],
         "routing": {"route": routing.get("decision"), "reasons": routing.get("reasons", [])},
         "confidence": row.confidence,
         "budget": {"used": dict(row.usage), "limits": dict(row.limits)},
         "error": row.error,
+    }
+
+
+def _item_json(assessed: ItemAssessment) -> dict[str, Any]:
+    return {
+        "id": assessed.item.id,
+        "text": assessed.item.text,
+        "status": assessed.status.value,
+        "evidence": [e.model_dump(mode="json") for e in assessed.evidence],
+        "rationale": assessed.rationale,
+        "source": assessed.item.source.ref,
     }
 
 

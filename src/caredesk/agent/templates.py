@@ -119,9 +119,25 @@ def cover_letter(
     assessments: Sequence[ItemAssessment],
     engine: str,
 ) -> ComposedDraft:
+    """The packet's cover letter to the payer: who, what, which policy, what is enclosed."""
     met = sum(1 for a in assessments if a.status is ItemStatus.MET)
     refs = ", ".join(policy.ref for policy in policies) or "no policy found"
-    content = "\n".join([
+    enclosed = (
+        f"Enclosed: the medical necessity summary, the documentation checklist ({met} of "
+        f"{len(assessments)} items documented under {refs}) and {len(case.document_ids)} "
+        "supporting document(s)."
+    )
+    content = "\n".join([*_cover_lines(case, payer_name), "", enclosed])
+    fields = (*SUMMARY_FIELDS, "rendering_provider_name", "rendering_provider_npi")
+    return ComposedDraft(
+        slot="cover_letter", kind=DraftKind.COVER_LETTER, audience=Audience.PAYER,
+        content=content, fields_used=_used(case, fields), prompt=template_ref("cover_letter"),
+        engine=engine, source_ids=tuple(p.ref for p in policies) + tuple(case.document_ids),
+    )  # fmt: skip
+
+
+def _cover_lines(case: Case, payer_name: str) -> list[str]:
+    return [
         f"To: {payer_name}, prior authorization",
         f"Re: {value(case, 'patient_name')}, member ID {value(case, 'member_id')}, date of birth "
         f"{value(case, 'date_of_birth')}",
@@ -133,17 +149,7 @@ def cover_letter(
         f"{value(case, 'ordering_provider_npi')}). Rendering provider: "
         f"{value(case, 'rendering_provider_name')} (NPI {value(case, 'rendering_provider_npi')}).",
         f"Diagnoses: {value(case, 'diagnosis_codes')}.",
-        "",
-        f"Enclosed: the medical necessity summary, the documentation checklist ({met} of "
-        f"{len(assessments)} items documented under {refs}) and {len(case.document_ids)} "
-        "supporting document(s).",
-    ])  # fmt: skip
-    fields = (*SUMMARY_FIELDS, "rendering_provider_name", "rendering_provider_npi")
-    return ComposedDraft(
-        slot="cover_letter", kind=DraftKind.COVER_LETTER, audience=Audience.PAYER,
-        content=content, fields_used=_used(case, fields), prompt=template_ref("cover_letter"),
-        engine=engine, source_ids=tuple(p.ref for p in policies) + tuple(case.document_ids),
-    )  # fmt: skip
+    ]
 
 
 def outreach_text(text: str) -> str:

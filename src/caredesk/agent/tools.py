@@ -90,10 +90,12 @@ class CaseTools:
 
     def payer(self, name: str) -> Payer | None:
         self.calls["payer"] += 1
+        self._require_kb()
         return self._kb.resolve_payer(name)
 
     def payers(self) -> list[Payer]:
         self.calls["payers"] += 1
+        self._require_kb()
         return self._kb.payers()
 
     def _require_kb(self) -> None:

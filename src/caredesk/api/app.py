@@ -96,6 +96,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if start_workers:
+            resources.start_kb_autoload()
             resources.start_workers()
         try:
             yield

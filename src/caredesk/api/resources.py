@@ -134,8 +134,7 @@ class Resources:
 
     def start_workers(self) -> None:
         """In-process workers by default; with a broker, announce jobs to Celery workers
-        (`caredesk worker`) instead. The knowledge base loads alongside."""
-        self.start_kb_autoload()
+        (`caredesk worker`) instead."""
         if self.settings.broker_url:
             if self.queue.dispatcher is None:
                 self.queue.dispatcher = CeleryDispatcher(make_celery(self.settings.broker_url))

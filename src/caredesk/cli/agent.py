@@ -51,7 +51,8 @@ def case_run(
 def _print(result: dict[str, Any]) -> None:
     table = Table("item", "status", "evidence", "why")
     for item in result["checklist"]:
-        where = ", ".join(f"{e['document_id']} p.{e['page']}" for e in item["evidence"][:2])
+        places = dict.fromkeys(f"{e['document_id']} p.{e['page']}" for e in item["evidence"])
+        where = ", ".join(list(places)[:2])
         status = item["status"]
         table.add_row(item["id"], f"[{_STYLE[status]}]{status}[/]", where, item["rationale"][:90])
     console.print(table)

@@ -36,6 +36,7 @@ def worker(
     dispatcher = CeleryDispatcher(celery_app)
     built.queue.dispatcher = dispatcher
     configure_worker(built.queue, built.handlers)
+    built.start_kb_autoload()  # agent jobs read the knowledge base
     released = built.queue.release_orphans(socket.gethostname())
     sweeper = Sweeper(built.queue, dispatcher, sweep_every)
     sweeper.start()

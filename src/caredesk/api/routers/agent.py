@@ -70,6 +70,8 @@ def list_runs(
     resources: ResourcesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[AgentRunView]:
+    """Every run of the agent on the case with its status, progress, budget and routing;
+    404 when there is no such case."""
     with resources.read_db() as session:
         return [view(row) for row in runs_of(session, case_id, limit)]
 
