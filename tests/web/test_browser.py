@@ -68,7 +68,7 @@ def test_intake_upload_reaches_ready_and_a_second_copy_is_flagged(page: Page) ->
     pdf = build_file(0, seed=7, fax_share=0.0, formats=("pdf",)).content
     page.evaluate(DROP_FILE, ["referral-0001.pdf", base64.b64encode(pdf).decode()])
     first = page.locator(".upload-item").filter(has_text="referral-0001.pdf")
-    expect(first.locator(".status")).to_have_text("Ready", timeout=20_000)
+    expect(first.locator(".status")).to_have_text("Ready", timeout=90_000)
     link = first.get_by_role("link", name="open")
     document_path = link.get_attribute("href")
     # The recent-documents table refreshes itself after the upload.
@@ -171,15 +171,15 @@ def test_coordinator_home_and_worklist(page: Page) -> None:
 
 
 def test_an_idle_session_signs_out(browser: Browser, tmp_path: Path) -> None:
-    # Its own server whose sessions time out after two idle seconds (the setting is in
+    # Its own server whose sessions time out after six idle seconds (the setting is in
     # minutes; model_copy skips the whole-minute validation on purpose).
-    settings = web_settings(tmp_path).model_copy(update={"session_idle_minutes": 2 / 60})
+    settings = web_settings(tmp_path).model_copy(update={"session_idle_minutes": 6 / 60})
     with serve(settings, roles=[Role.INTAKE]) as server:
         context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
         page = context.new_page()
         sign_in_page(page, username_for(Role.INTAKE))
         expect(page.get_by_role("heading", name="Intake", exact=True)).to_be_visible()
-        page.wait_for_timeout(2_500)
+        page.wait_for_timeout(7_000)
         page.reload()
         expect(page.get_by_role("status")).to_contain_text("signed out after")
         expect(page).to_have_url(f"{server.url}/login?next=%2Fintake&expired=1")

@@ -1,4 +1,4 @@
-"""The `caredesk` command line (Typer): serve, db, users, ingest, documents, case, kb, ask…"""
+"""The `caredesk` command line (Typer): serve, db, users, ingest, documents, case, kb, ask, demo…"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from caredesk.cli import (  # noqa: F401
     audit,
     cases,
     db,
+    demo,
     documents,
     kb,
     serve,

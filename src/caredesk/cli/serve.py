@@ -1,4 +1,5 @@
-"""`caredesk serve`: migrate, create the first admin on an empty installation, serve HTTP."""
+"""`caredesk serve`: migrate, create the first admin (and, with `seed_demo`, the demo) on an
+empty installation, serve HTTP."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from caredesk.api.app import create_app
 from caredesk.api.resources import Resources
 from caredesk.audit.log import SYSTEM
 from caredesk.cli.app import app, console, state
+from caredesk.cli.demo import print_logins
 from caredesk.logs import configure_logging
 from caredesk.storage.db import transaction
+from caredesk.web.demo import installation_is_empty, seed_in_background, seed_users
 
 
 def bootstrap_admin(built: Resources) -> tuple[str, str] | None:
@@ -50,6 +53,8 @@ def serve(
     settings = state.settings
     configure_logging(settings)
     built = Resources.build(settings)
+    # Demo data goes only into an installation with nobody in it yet (see caredesk.web.demo).
+    seed = settings.seed_demo and installation_is_empty(built)
     login = bootstrap_admin(built)
     if login:
         console.rule("[bold]first start[/bold]")
@@ -61,7 +66,12 @@ def serve(
             "`caredesk users create NAME --role ROLE`."
         )
         console.rule()
+    if seed:
+        print_logins(seed_users(built))
+        console.print("Demo documents are being read in the background; cases open as they finish.")
     application = create_app(settings, resources=built)
+    if seed:
+        seed_in_background(built)
     _print_kb(built)
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(

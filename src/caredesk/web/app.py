@@ -13,14 +13,29 @@ from starlette.types import Scope
 from caredesk.api.resources import Resources
 from caredesk.web.errors import install_page_errors
 from caredesk.web.rendering import STATIC_DIR
-from caredesk.web.routes import auth, compliance, documents, home
+from caredesk.web.routes import (
+    auth,
+    cases,
+    compliance,
+    copilot,
+    documents,
+    fields,
+    home,
+    review,
+    trail,
+)
 
 # Each area's pages; a new area adds its router here.
 PAGE_ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     home.router,
     documents.router,
+    fields.router,
+    cases.router,
+    copilot.router,
+    review.router,
     compliance.router,
+    trail.router,
 )
 STATIC_PATH = "/static"
 # Everything under this prefix belongs to the outer app (the API keeps its own 404 and 405).

@@ -16,7 +16,9 @@ from starlette.responses import Response
 from caredesk import __version__
 from caredesk.accounts.service import Principal
 from caredesk.accounts.sessions import CSRF_FIELD, CSRF_HEADER, SessionCheck
+from caredesk.domain.drafts import DRAFT_APPROVERS
 from caredesk.domain.roles import AUDITORS, CASE_WORKERS, DOCUMENT_READERS, UPLOADERS, Role
+from caredesk.web import formatting
 
 WEB_DIR = Path(__file__).parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -40,6 +42,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Intake", "/intake", UPLOADERS),
     NavEntry("Documents", "/documents", DOCUMENT_READERS),
     NavEntry("Worklist", "/worklist", CASE_WORKERS),
+    NavEntry("Review", "/review", DRAFT_APPROVERS),
+    NavEntry("Copilot", "/copilot", CASE_WORKERS),
     NavEntry("Compliance", "/compliance", AUDITORS),
 )
 
@@ -74,7 +78,18 @@ def merge_query(params: Mapping[str, object], **updates: object) -> str:
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.filters.update(when=when, file_size=file_size, merge_query=merge_query)
+templates.env.filters.update(
+    when=when,
+    file_size=file_size,
+    merge_query=merge_query,
+    label=formatting.field_label,
+    percent=formatting.percent,
+    countdown=formatting.countdown,
+    case_value=formatting.case_value,
+    diff_lines=formatting.diff_lines,
+    humanize=formatting.humanize,
+    joined=formatting.joined,
+)
 templates.env.globals.update(version=__version__, csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER)
 
 

@@ -103,7 +103,12 @@ def _detail(case: Case) -> CaseDetail:
 
 
 def _clock_lookup(resources: ResourcesDep) -> ClockLookup:
-    """Payer clocks from the knowledge base's policies in force when the request came in."""
+    """Payer clocks from the knowledge base's policies in force when the request came in.
+
+    The lookup runs inside the caller's write transaction, so wait for a knowledge-base load
+    in progress here, first: on SQLite a writer waiting on the load would stall every job.
+    """
+    resources.kb.payers()
     return policy_clock_lookup(resources.kb)
 
 

@@ -29,7 +29,11 @@ router = APIRouter()
 
 PAGE_SIZE = 50
 # Objects that have a page of their own; the audit table links to them.
-OBJECT_PAGES = {"document": "/documents/{}"}
+OBJECT_PAGES = {
+    "document": "/documents/{}",
+    "draft": "/compliance/drafts/{}",
+    "case": "/cases/{}",
+}
 
 
 def _day(value: str, name: str) -> date | None:

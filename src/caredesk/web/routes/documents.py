@@ -22,6 +22,7 @@ from caredesk.domain.errors import InputRejected
 from caredesk.domain.roles import DOCUMENT_READERS, UPLOADERS
 from caredesk.ingest.intake import SUPPORTED, accept_upload
 from caredesk.web.rendering import render
+from caredesk.web.viewer import build_viewer
 
 router = APIRouter()
 
@@ -171,10 +172,16 @@ def _detail_status(resources: ResourcesDep, document_id: str) -> tuple[DocumentD
 
 
 @router.get("/documents/{document_id}", dependencies=[allow(DOCUMENT_READERS)], summary="Document")
-def document_page(request: Request, resources: ResourcesDep, document_id: str) -> Response:
-    """One document: what it is, where ingestion stands, the original file."""
+def document_page(
+    request: Request, resources: ResourcesDep, principal: CurrentPrincipal, document_id: str
+) -> Response:
+    """One document: what it is, where ingestion stands, the original file, and the viewer
+    (pages with word boxes, fields with evidence; `?field=`, `?page=&box=` or
+    `?page=&start=&end=` open it on a page with that evidence highlighted)."""
     detail, status = _detail_status(resources, document_id)
-    return render(request, "documents/detail.html", {"document": detail, "status": status})
+    viewer = build_viewer(resources, principal, detail, status.status, request.query_params)
+    context = {"document": detail, "status": status, "viewer": viewer}
+    return render(request, "documents/detail.html", context)
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""The landing page per role, and the coordinator's worklist slot."""
+"""The landing page per role (the worklist itself lives in `routes/cases.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from caredesk.api.deps import CurrentPrincipal, allow
-from caredesk.domain.roles import ALL_ROLES, CASE_WORKERS, Role
+from caredesk.domain.roles import ALL_ROLES, Role
 from caredesk.web.rendering import render
 
 router = APIRouter()
@@ -27,9 +27,3 @@ def home(request: Request, principal: CurrentPrincipal) -> Response:
     if landing is not None:
         return RedirectResponse(landing, status_code=303)
     return render(request, "home.html")
-
-
-@router.get("/worklist", dependencies=[allow(CASE_WORKERS)], summary="Worklist")
-def worklist(request: Request) -> Response:
-    """The case worklist; its table arrives with the cases API."""
-    return render(request, "worklist.html")
