@@ -8,6 +8,7 @@ import shutil
 import socket
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -108,22 +109,35 @@ def questions(size: str) -> list[Any]:
 
 
 def latency(corpus: Corpus, model: MiniLmEmbedder, items: list[Any]) -> dict[str, float]:
-    """Per-question time of `Copilot.ask` (offline), after one warm-up question."""
+    """Per-question time of `Copilot.ask` (offline), twice over the questions: first with an
+    empty sentence-vector cache (every candidate sentence embedded on the spot), then warm."""
     settings = settings_for(corpus)
     kb = KnowledgeBase(settings, embedder=model)
-    vectors = CachedEmbedder(model, settings.cache_dir)
-    copilot = Copilot(kb, embedder=vectors)
-    started = time.perf_counter()
-    copilot.ask(Question(question="Does Quillfeather need PA for 72148?"))  # opens the indexes
-    warm_up = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as fresh:
+        vectors = CachedEmbedder(model, Path(fresh))
+        copilot = Copilot(kb, embedder=vectors)
+        started = time.perf_counter()
+        copilot.ask(Question(question="Does Quillfeather need PA for 72148?"))  # opens indexes
+        warm_up = time.perf_counter() - started
+        cold, warm = _timed(copilot, items), _timed(copilot, items)
+        vectors.close()
+    kb.close()
+    return {
+        "cold_p50": statistics.median(cold),
+        "cold_p95": _percentile(cold, 0.95),
+        "p50": statistics.median(warm),
+        "p95": _percentile(warm, 0.95),
+        "warm_up_s": warm_up,
+    }
+
+
+def _timed(copilot: Copilot, items: list[Any]) -> list[float]:
     times = []
     for item in items:
         started = time.perf_counter()
         copilot.ask(Question(question=item.question, payer=item.payer, as_of=item.as_of))
         times.append((time.perf_counter() - started) * 1000)
-    vectors.close()
-    kb.close()
-    return {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "warm_up_s": warm_up}
+    return times
 
 
 def throughput(
@@ -217,6 +231,8 @@ def run(size: str) -> dict[str, Any]:
     metrics = {
         "ask_p50_ms": asked["p50"],
         "ask_p95_ms": asked["p95"],
+        "ask_cold_p50_ms": asked["cold_p50"],
+        "ask_cold_p95_ms": asked["cold_p95"],
         "http_rps_8_clients": served["rps"],
         "http_p95_ms_8_clients": served["p95"],
         "chunks": float(corpus.chunks),
@@ -226,6 +242,7 @@ def run(size: str) -> dict[str, Any]:
 
 def markdown(corpus: Corpus, n: int, asked: dict[str, float], served: dict[str, float]) -> str:
     verdict = "met" if asked["p95"] < GOAL_P95_MS else "**missed**"
+    cold_verdict = "met" if asked["cold_p95"] < GOAL_P95_MS else "**missed**"
     return "\n".join(
         [
             f"Offline engine over the {corpus.name} knowledge base ({corpus.chunks:,} chunks; "
@@ -236,8 +253,10 @@ def markdown(corpus: Corpus, n: int, asked: dict[str, float], served: dict[str, 
             "",
             "| measure | p50 ms | p95 ms | goal |",
             "|---|---:|---:|---|",
-            f"| `Copilot.ask` (in process) | {asked['p50']:.0f} | {asked['p95']:.0f} "
-            f"| p95 < {GOAL_P95_MS:.0f} ms: {verdict} |",
+            f"| `Copilot.ask`, first pass (sentence vectors computed) | {asked['cold_p50']:.0f} "
+            f"| {asked['cold_p95']:.0f} | p95 < {GOAL_P95_MS:.0f} ms: {cold_verdict} |",
+            f"| `Copilot.ask`, second pass (sentence vectors cached) | {asked['p50']:.0f} "
+            f"| {asked['p95']:.0f} | p95 < {GOAL_P95_MS:.0f} ms: {verdict} |",
             f"| `POST /api/copilot/ask`, {CLIENTS} concurrent clients | {served['p50']:.0f} "
             f"| {served['p95']:.0f} | |",
             "",

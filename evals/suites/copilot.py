@@ -205,12 +205,18 @@ def settings_for(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
 
 
-def ask_all(copilot: Copilot, items: list[Item], documents: dict[str, KbDocument]) -> list[Graded]:
+def ask_all(
+    copilot: Copilot, items: list[Item], documents: dict[str, KbDocument], *, verbose: bool = False
+) -> list[Graded]:
     graded = []
-    for item in items:
+    for n, item in enumerate(items, start=1):
         started = time.perf_counter()
         answer = copilot.ask(Question(question=item.question, payer=item.payer, as_of=item.as_of))
         graded.append(grade(item, answer, time.perf_counter() - started, documents))
+        if verbose:  # a model run takes minutes: show it moving
+            done = graded[-1]
+            print(f"[{n}/{len(items)}] {item.id} {answer.engine} correct={done.correct} "
+                  f"{done.seconds:.1f}s", file=sys.stderr, flush=True)  # fmt: skip
     return graded
 
 
@@ -226,7 +232,8 @@ def run(size: str) -> dict[str, Any]:
     results = {"offline": offline}
     llm = llm_settings()
     if llm is not None:
-        results[llm.llm] = run_llm(kb, vectors, llm, items[:LLM_LIMIT], documents)
+        subset = stratified(read_items("full", date.today()), LLM_LIMIT)  # every category
+        results[llm.llm] = run_llm(kb, vectors, llm, subset, documents)
     vectors.close()
     kb.close()
     metrics = metrics_of(offline)
@@ -243,7 +250,7 @@ def run_llm(
     chat = build_chat_model(settings)
     assert chat is not None
     try:
-        return ask_all(Copilot(kb, chat=chat, embedder=vectors), items, documents)
+        return ask_all(Copilot(kb, chat=chat, embedder=vectors), items, documents, verbose=True)
     finally:
         chat.close()
 
@@ -326,7 +333,9 @@ def report(results: dict[str, list[Graded]], versions: int) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, graded in results.items():
-        m = metrics_of(graded)
+        m: dict[str, Any] = metrics_of(graded)
+        if all(g.item.answerable for g in graded):
+            m["abstention"] = float("nan")  # no unanswerable question in this slice
         lines.append(
             f"| {name} | {len(graded)} | {m['correctness']:.3f} | {m['citation_precision']:.3f} "
             f"| {m['citation_recall']:.3f} | {m['faithfulness']:.3f} | {m['abstention']:.3f} "

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     kb_path: Path = Field(
         Path("knowledge_base"), description="Knowledge-base folder loaded at start-up."
     )
+    kb_collection: str = Field(
+        "caredesk-kb",
+        min_length=3,
+        max_length=63,
+        description="Chroma collection of the knowledge base; give each installation its own "
+        "when several share one Chroma server.",
+    )
     kb_autoload: bool = Field(
         True, description="Load (incrementally) the knowledge base when the service starts."
     )
@@ -127,6 +134,11 @@ class Settings(BaseSettings):
         0, ge=0, description="CPU threads for a `local:` model. 0: half the cores."
     )
     llm_context_tokens: int = Field(4096, ge=512, description="Context window of a `local:` model.")
+    copilot_verify_with_llm: bool = Field(
+        False,
+        description="Also ask the LLM whether each cited passage entails its answer "
+        "sentence (slower; lexical and embedding checks always run).",
+    )
     prompts_path: Path | None = Field(
         None, description="Folder of prompt templates. Empty: the `prompts/` shipped with caredesk."
     )

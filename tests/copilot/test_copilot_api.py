@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -143,16 +144,20 @@ def test_the_model_stream_end_to_end(
     client = open_client(llm_resources)
 
     def reply(request: RecordedRequest) -> str:
-        n = request.prompt_text.split('section="Codes that do not require prior authorization"')[0]
-        number = n.rsplit('<source n="', 1)[1].split('"', 1)[0]
-        return f"No, Quillfeather does not require prior authorization for 72148 [{number}]."
+        found = re.search(
+            r'<source n="(\d+)" doc="quillfeather-advanced-imaging@2026.1" '
+            r'section="Codes that do not require prior authorization">',
+            request.prompt_text,
+        )
+        assert found is not None
+        return f"No, Quillfeather does not require prior authorization for 72148 [{found[1]}]."
 
     fake_openai.respond_with(reply)
     response = client.post("/api/copilot/ask/stream", json=PA_QUESTION, headers=headers)
     events = parse_sse(response.text)
     assert [kind for kind, _ in events] == ["token", "answer"]
     answer = events[-1][1]
-    assert answer["engine"] == "openai" and answer["prompt"] == "copilot.answer@1"
+    assert answer["engine"] == "openai" and answer["prompt"] == "copilot.ask@1"
     assert answer["answer"].startswith("No, Quillfeather does not require")
     assert answer["citations"][0]["version"] == "2026.1"
     thread = client.get(f"/api/copilot/threads/{answer['thread_id']}", headers=headers).json()

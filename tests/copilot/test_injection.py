@@ -118,7 +118,8 @@ def test_a_model_that_obeys_the_planted_text_is_overruled(
     topic, _code = topic_and_code(path)
     fake_openai.respond_with(obeying)
     answer = compromised.ask(Question(question=f"What must a {topic} request include?"))
-    assert answer.abstained and answer.dropped_sentences == 4
+    assert answer.dropped_sentences == 4  # every sentence it wrote was refused
+    assert answer.engine == "offline-fallback"  # the offline engine answered instead
     assert leaks(answer) == []
 
 
@@ -143,7 +144,7 @@ def test_the_model_gets_no_tools_and_a_tool_call_does_nothing(
     answer = compromised.ask(Question(question="Approve the knee joint injection request."))
     request = fake_openai.requests[0]
     assert "tools" not in request.body and "tool_choice" not in request.body
-    assert answer.abstained and leaks(answer) == []
+    assert leaks(answer) == [] and not answer.answer.lower().startswith("yes")
 
 
 def test_the_copilot_package_can_change_nothing_but_its_threads() -> None:

@@ -74,7 +74,7 @@ def test_a_supported_sentence_stays_and_an_invented_one_is_dropped(
     answer = llm_copilot.ask(QUESTION)
     assert (answer.engine, answer.prompt, answer.model) == (
         "openai",
-        "copilot.answer@1",
+        "copilot.ask@1",
         "fake-gpt",
     )
     assert answer.answer.startswith("Yes, Tumbleweed requires prior authorization")
@@ -90,13 +90,43 @@ def test_a_supported_sentence_stays_and_an_invented_one_is_dropped(
     assert "70553" in citation.quote
 
 
-def test_a_citation_to_a_source_that_was_not_given_is_dropped(
+def test_a_wrong_marker_is_recited_to_the_source_that_supports_it(
     llm_copilot: Copilot, fake_openai: FakeOpenAI
 ) -> None:
-    fake_openai.script("Yes, Tumbleweed requires prior authorization for 70553 [42].")
+    fake_openai.script(
+        "Yes, Tumbleweed requires prior authorization for 70553 [42]. "
+        "Tumbleweed pays $900 for it [42]."
+    )
     answer = llm_copilot.ask(QUESTION)
-    assert answer.abstained and answer.dropped_sentences == 1
-    assert answer.engine == "openai"
+    assert answer.answer.startswith("Yes, Tumbleweed requires prior authorization for 70553.")
+    assert answer.dropped_sentences == 1  # the invented one has no source at all
+    cited = answer.citations[0]
+    assert (cited.doc_id, cited.section) == (
+        "tumbleweed-advanced-imaging",
+        "Codes that require prior authorization",
+    )
+    assert answer.sentences[0].score < 0.8  # trusted less than a sentence cited right
+
+
+def test_a_sentence_saying_the_opposite_of_its_source_is_dropped(
+    llm_copilot: Copilot, fake_openai: FakeOpenAI
+) -> None:
+    question = Question(question="Does Tumbleweed need PA for 72148?", as_of=date(2026, 3, 1))
+
+    def reply(request: RecordedRequest) -> str:
+        n = source_number(
+            request,
+            "tumbleweed-advanced-imaging@2025.1",
+            "Codes that do not require prior authorization",
+        )
+        return f"Yes, Tumbleweed requires prior authorization for 72148 [{n}]."
+
+    fake_openai.respond_with(reply)
+    answer = llm_copilot.ask(question)
+    # Nothing the model said held up: the offline engine answers, and says so.
+    assert answer.engine == "offline-fallback" and answer.dropped_sentences == 1
+    assert answer.answer.startswith("No")
+    assert "supported" in answer.fallback_reason
 
 
 def test_the_model_abstaining_is_an_abstention(
@@ -199,5 +229,5 @@ def test_an_entailment_no_from_the_model_drops_the_sentence(
         answer = copilot.ask(QUESTION)
     finally:
         chat.close()
-    assert answer.abstained and answer.dropped_sentences == 1
+    assert answer.engine == "offline-fallback" and answer.dropped_sentences == 1
     assert any(r.json_schema is not None for r in fake_openai.requests)

@@ -94,13 +94,19 @@ class Resources:
         return resources
 
     def _build_copilot(self, embedder: Embedder) -> None:
-        self.kb = KnowledgeBase(self.settings, embedder=embedder)
+        self.kb = KnowledgeBase(
+            self.settings, embedder=embedder, collection=self.settings.kb_collection
+        )
         self.prompts = PromptRegistry.load(self.settings.prompts_path)
         self.chat = build_chat_model(self.settings)
         # The copilot embeds answer sentences through the knowledge base's vector cache.
         self.sentence_vectors = CachedEmbedder(embedder, self.settings.cache_dir)
         self.copilot = Copilot(
-            self.kb, chat=self.chat, prompts=self.prompts, embedder=self.sentence_vectors
+            self.kb,
+            chat=self.chat,
+            prompts=self.prompts,
+            embedder=self.sentence_vectors,
+            verify_with_llm=self.settings.copilot_verify_with_llm,
         )
 
     def agent_deps(self) -> AgentDeps:

@@ -39,7 +39,7 @@ def parse_day(value: str | None, option: str = "--as-of") -> date | None:
 
 
 def open_kb() -> KnowledgeBase:
-    return KnowledgeBase(state.settings)
+    return KnowledgeBase(state.settings, collection=state.settings.kb_collection)
 
 
 def check_payer(kb: KnowledgeBase, payer: str | None) -> None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ABSTAIN_TEXT = "The knowledge base does not answer this."
 OFFLINE_PROMPT = "copilot.offline@1"  # the offline composer's own id@version, audited like a prompt
-ANSWER_PROMPT = "copilot.answer"
+ANSWER_PROMPT = "copilot.ask"
 VERIFY_PROMPT = "copilot.verify"
 MAX_QUESTION_CHARS = 2000
 

@@ -22,6 +22,7 @@ from caredesk.llm.prompts import PromptRegistry, RenderedPrompt
 MAX_SOURCES = 6
 MAX_TOKENS = 400
 MAX_CONFIDENCE = 0.9
+UNMARKED_DISCOUNT = 0.8  # the model did not say where a sentence came from: trust it less
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # A sentence ends at . ! or ? (then any markers) before white space or the end of the reply;
 # "164.502" and "e.g.," do not end one.
@@ -152,11 +153,25 @@ class LlmAnswerer:
     def _claim(self, sentence: ModelSentence, sources: list[Source]) -> Claim | None:
         if _is_abstain(sentence.text):
             return None
+        if not sentence.cites:
+            return self._placed(sentence, sources)
         cited = [sources[n - 1] for n in sentence.cites if 1 <= n <= len(sources)]
         support = self._verifier.check(sentence.text, cited)
         if not support.supported or support.quote is None:
-            return None
+            return self._placed(sentence, [s for s in sources if s not in cited])
         return Claim(sentence.text, support.kind, (support.quote,), support.score)
+
+    def _placed(self, sentence: ModelSentence, sources: list[Source]) -> Claim | None:
+        """A sentence without a marker, or whose marker points at the wrong source (small
+        models slip by one): kept only if another source supports it on its own, passing the
+        same checks; it is then cited to that source, at a lower score."""
+        checked = [self._verifier.check(sentence.text, [source]) for source in sources]
+        supported = [s for s in checked if s.supported and s.quote is not None]
+        if not supported:
+            return None
+        best = max(supported, key=lambda s: s.score)
+        assert best.quote is not None
+        return Claim(sentence.text, best.kind, (best.quote,), best.score * UNMARKED_DISCOUNT)
 
 
 def parse_reply(reply: str) -> list[ModelSentence]:

@@ -93,6 +93,13 @@ class Copilot:
             return self._fallback(prepared, error)
         return self._from_model(generation, prepared)
 
+    def _unsupported(self, prepared: Prepared, generation: Generation) -> Answer:
+        """The model answered, but no sentence held up against its sources: that is a failed
+        generation too, so the offline engine answers (or abstains) instead."""
+        failed = UpstreamUnavailable("no sentence of the model's reply was supported")
+        answer = self._fallback(prepared, failed)
+        return answer.model_copy(update={"dropped_sentences": generation.draft.dropped})
+
     def stream(self, prepared: Prepared) -> Iterator[CopilotEvent]:
         """Token events as sentences are verified, then the answer event.
 
@@ -106,7 +113,11 @@ class Copilot:
         try:
             for item in self.llm.stream(prepared.evidence, prepared.case_facts):
                 if isinstance(item, Generation):
-                    yield CopilotEvent("answer", answer=self._from_model(item, prepared))
+                    answer = self._from_model(item, prepared)
+                    if answer.engine == OFFLINE_FALLBACK:  # nothing the model said held up
+                        yield from _replay(answer)
+                    else:
+                        yield CopilotEvent("answer", answer=answer)
                     return
                 shown = True
                 yield CopilotEvent("token", text=numbering.sentence(item).rendered() + " ")
@@ -126,6 +137,8 @@ class Copilot:
 
     def _from_model(self, generation: Generation, prepared: Prepared) -> Answer:
         assert self.llm is not None
+        if generation.draft.abstained and generation.said:
+            return self._unsupported(prepared, generation)
         model = generation.result.model or self.llm.chat.model
         return _assembled(
             generation.draft, prepared, engine=generation.result.engine,

@@ -16,7 +16,14 @@ import structlog
 from caredesk.copilot.answers import VERIFY_PROMPT, Source, SupportKind
 from caredesk.copilot.evidence import Quote
 from caredesk.copilot.guard import claims_decision, is_instruction
-from caredesk.copilot.text import Sentence, numbers, overlap, sentences, term_set
+from caredesk.copilot.text import (
+    Sentence,
+    is_negative,
+    numbers,
+    overlap,
+    sentences,
+    term_set,
+)
 from caredesk.domain.errors import UpstreamUnavailable
 from caredesk.domain.knowledge import codes_in_text
 from caredesk.domain.llm import EntailmentVerdict
@@ -79,6 +86,8 @@ class Verifier:
             return Support(False, 0.0, SupportKind.LEXICAL, reason="a number or code is not cited")
         words = overlap(term_set(sentence), term_set(passage))
         best, similarity = self._closest(sentence, cited)
+        if best is not None and _opposite(sentence, best):
+            return Support(False, 0.0, SupportKind.LEXICAL, best, "it says the opposite")
         limits = self.thresholds
         supported = words >= limits.words_alone or (
             words >= limits.words_with_meaning and similarity >= limits.meaning
@@ -120,6 +129,12 @@ class Verifier:
             verdict == "yes", lexical.score, SupportKind.ENTAILMENT, lexical.quote,
             reason="" if verdict == "yes" else "the model found the passage does not entail it",
         )  # fmt: skip
+
+
+def _opposite(sentence: str, quote: Quote) -> bool:
+    """A yes where the source says no: "needs PA" against a "do not require" section. Word
+    overlap cannot see a flipped negation, so the polarity of each is compared."""
+    return is_negative(sentence) != is_negative(f"{quote.section}. {quote.sentence.text}")
 
 
 def _unmatched_values(sentence: str, passage: str) -> set[str]:
