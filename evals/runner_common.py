@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import sys
 import time
@@ -137,3 +138,20 @@ def run_all(
         console.print(f"[red]{len(failed)} metric(s) under threshold")
         return 1
     return 0
+
+
+def main(*, title: str, home: Path, thresholds: Path, gate: bool, doc: str | None) -> int:
+    """The command line shared by `evals/run.py` and `benchmarks/run.py`."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--size", choices=["small", "full"], default="full")
+    parser.add_argument("--suite", action="append", default=[], help="run only this suite")
+    args = parser.parse_args()
+    return run_all(
+        title=title,
+        folder=home / "suites",
+        reports=home / "reports",
+        thresholds=thresholds,
+        size=args.size,
+        only=args.suite,
+        gate=gate,
+    )

@@ -222,7 +222,6 @@ def send_draft(
 ) -> SendReceipt:
     """Only from `approved`. With a webhook configured a job delivers it (with retries);
     otherwise it is recorded for a person to transmit. The draft becomes `sent`."""
-    # CAREDESK_OUTBOX_WEBHOOK_URL, once Settings carries it; until then: no webhook.
     webhook_url = resources.settings.outbox_webhook_url
     with transaction(resources.db) as session:
         receipt = send(

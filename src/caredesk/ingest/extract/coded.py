@@ -154,6 +154,7 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
         (h for h in view.row_hits(hit.row) if h.phrase in UNITS and h.x0 > hit.x0), None
     )
     found = []
+    units_end = _column_end(view, hit.row, units_hit)
     for row, words in column_rows(view, hit):
         code = next((c for c in (procedure_code(w.text) for w in words[:2]) if c), None)
         if code is None:
@@ -163,11 +164,19 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
             cells = [
                 w
                 for w in row.words
-                if w.bbox.x1 > units_hit.x0 - 2 * units_hit.height
-                and w.bbox.x0 < units_hit.x1 + 2 * units_hit.height
+                if w.bbox.x1 > units_hit.x0 - 2 * units_hit.height and w.bbox.x0 < units_end
             ]
             digits = [w for w in cells if w.text.isdigit()]
             if digits:
                 units, unit_words = int(digits[0].text), digits[:1]
         found.append((code, units, [w for w in words if procedure_code(w.text)][:1] + unit_words))
     return found
+
+
+def _column_end(view: DocumentView, header: Row, hit: LabelHit | None) -> float:
+    """Where a column under `hit` ends: at the next caption, or the page edge for the last
+    column (numbers in a last column are often right-aligned, well past their caption)."""
+    if hit is None:
+        return 0.0
+    following = [h.x0 for h in view.row_hits(header) if h.x0 > hit.x1]
+    return min(following) - 0.5 * hit.height if following else 1e9
