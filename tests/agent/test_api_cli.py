@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 
 from caredesk.api.resources import Resources
 from caredesk.cli import app
-from caredesk.cli.app import state
 from caredesk.domain.roles import Role
 from caredesk.knowledge.embeddings import MiniLmEmbedder
 
@@ -97,7 +96,6 @@ def test_case_run_prints_checklist_drafts_and_routing(
         case_id, _ = open_bundle_case(built, bundles("missing"))
     finally:
         built.close()
-    monkeypatch.setattr(state, "_settings", None)
     monkeypatch.setenv("CAREDESK_KB_PATH", str(kb_settings(data_dir).kb_path))
     printed = runner.invoke(app, ["--data-dir", str(data_dir), "case", "run", case_id, "--json"])
     assert printed.exit_code == 0, printed.output
@@ -110,7 +108,6 @@ def test_case_run_prints_checklist_drafts_and_routing(
     assert item["status"] == "missing"
     assert result["routing"]["route"] == "review"
     assert {"id", "kind", "audience", "state", "flagged", "reasons"} <= set(result["drafts"][0])
-    monkeypatch.setattr(state, "_settings", None)
     table = runner.invoke(app, ["--data-dir", str(data_dir), "case", "run", case_id])
     assert table.exit_code == 0, table.output
     assert "route: review" in table.stdout and "hst-result" in table.stdout

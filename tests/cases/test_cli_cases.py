@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from caredesk.api.resources import Resources
 from caredesk.cli import app
-from caredesk.cli.app import state
 from caredesk.settings import Settings
 
 runner = CliRunner()
@@ -25,43 +24,37 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def cli(monkeypatch: pytest.MonkeyPatch, data_dir: Path, *args: str):  # type: ignore[no-untyped-def]
-    # The CLI builds its settings once per process; each invocation here is a fresh process.
-    monkeypatch.setattr(state, "_settings", None)
+def cli(data_dir: Path, *args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, ["--data-dir", str(data_dir), *args])
 
 
-def test_case_commands(monkeypatch: pytest.MonkeyPatch, data_dir: Path, tmp_path: Path) -> None:
+def test_case_commands(data_dir: Path, tmp_path: Path) -> None:
     settings = Settings(data_dir=data_dir, kb_autoload=False, _env_file=None)
     built = Resources.build(settings)
     try:
         referral = store_referral(built, keep_extraction=True)
     finally:
         built.close()
-    created = cli(
-        monkeypatch, data_dir, "case", "create", "--document", referral.document_id, "--json"
-    )
+    created = cli(data_dir, "case", "create", "--document", referral.document_id, "--json")
     assert created.exit_code == 0, created.output
     case_id = json.loads(created.stdout)["id"]
-    again = cli(monkeypatch, data_dir, "case", "create", "--document", referral.document_id)
+    again = cli(data_dir, "case", "create", "--document", referral.document_id)
     assert again.exit_code == 1 and "already opened" in again.output
-    listed = json.loads(cli(monkeypatch, data_dir, "case", "list", "--json").stdout)
+    listed = json.loads(cli(data_dir, "case", "list", "--json").stdout)
     assert [(row["id"], row["patient"], row["risk"]) for row in listed] == [
         (case_id, PATIENT, "on_track")
     ]
-    table = cli(monkeypatch, data_dir, "case", "list")
+    table = cli(data_dir, "case", "list")
     # The table wraps to the terminal's width; its content is checked through --json above.
     assert table.exit_code == 0 and "status" in table.stdout and "risk" in table.stdout
-    shown = json.loads(cli(monkeypatch, data_dir, "case", "show", case_id, "--json").stdout)
+    shown = json.loads(cli(data_dir, "case", "show", case_id, "--json").stdout)
     assert shown["member_id"]["evidence"]["document_id"] == referral.document_id
-    readable = cli(monkeypatch, data_dir, "case", "show", case_id)
+    readable = cli(data_dir, "case", "show", case_id)
     assert readable.exit_code == 0 and readable.stdout.startswith(case_id)
     pdf, fhir = tmp_path / "packet.pdf", tmp_path / "packet.json"
-    exported = cli(
-        monkeypatch, data_dir, "case", "export", case_id, "--pdf", str(pdf), "--fhir", str(fhir)
-    )
+    exported = cli(data_dir, "case", "export", case_id, "--pdf", str(pdf), "--fhir", str(fhir))
     assert exported.exit_code == 0, exported.output
     assert len(PdfReader(pdf).pages) == 1 + 1 + 2
     assert Bundle.model_validate(json.loads(fhir.read_text())).type == "collection"
-    assert cli(monkeypatch, data_dir, "case", "export", case_id).exit_code == 2
-    assert cli(monkeypatch, data_dir, "case", "show", "case_nope").exit_code == 1
+    assert cli(data_dir, "case", "export", case_id).exit_code == 2
+    assert cli(data_dir, "case", "show", "case_nope").exit_code == 1

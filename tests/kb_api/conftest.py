@@ -10,7 +10,6 @@ from typer.testing import CliRunner, Result
 
 from caredesk.api.resources import Resources
 from caredesk.cli import app
-from caredesk.cli.app import state
 from caredesk.knowledge.embeddings import MiniLmEmbedder
 from caredesk.knowledge.service import KnowledgeBase
 from caredesk.settings import Settings
@@ -66,8 +65,6 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str) -> Result:
-        # The command line builds its settings once per process; a test is a new "process".
-        state._settings, state.data_dir = None, None
         return self.runner.invoke(app, list(args), env=self.env)
 
 
