@@ -314,6 +314,11 @@ def build_tier(
     started = time.perf_counter()
     report = kb.load()
     seconds = time.perf_counter() - started
+    if real:
+        # Queries go through what the service runs: one model instance with one thread (the
+        # two-thread model only speeds up the build; on two busy cores it slows single queries).
+        kb.close()
+        kb = KnowledgeBase(settings_for(data_dir, folder), embedder=model)
     return kb, {
         "copies": copies,
         "files": report.documents,
