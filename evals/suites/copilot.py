@@ -215,7 +215,8 @@ def ask_all(
         graded.append(grade(item, answer, time.perf_counter() - started, documents))
         if verbose:  # a model run takes minutes: show it moving
             done = graded[-1]
-            print(f"[{n}/{len(items)}] {item.id} {answer.engine} correct={done.correct} "
+            why = f" ({answer.fallback_reason})" if answer.fallback_reason else ""
+            print(f"[{n}/{len(items)}] {item.id} {answer.engine}{why} correct={done.correct} "
                   f"{done.seconds:.1f}s", file=sys.stderr, flush=True)  # fmt: skip
     return graded
 
@@ -231,16 +232,26 @@ def run(size: str) -> dict[str, Any]:
     offline = ask_all(Copilot(kb, embedder=vectors), items, documents)
     results = {"offline": offline}
     llm = llm_settings()
+    metrics = metrics_of(offline)
     if llm is not None:
         subset = stratified(read_items("full", date.today()), LLM_LIMIT)  # every category
-        results[llm.llm] = run_llm(kb, vectors, llm, subset, documents)
+        graded = run_llm(kb, vectors, llm, subset, documents)
+        # Timeouts fall back to the offline engine: what a user gets, and what the model said.
+        own = [g for g in graded if g.answer.engine != "offline-fallback"]
+        name = engine_label(llm.llm)
+        results[f"{name}, with fallback"] = graded
+        results[f"{name}, its own answers"] = own
+        metrics |= {f"llm_{key}": value for key, value in metrics_of(own).items()}
+        metrics["llm_fallback_share"] = round(1 - len(own) / len(graded), 4) if graded else 0.0
     vectors.close()
     kb.close()
-    metrics = metrics_of(offline)
-    for name, graded in results.items():
-        if name != "offline":
-            metrics |= {f"llm_{key}": value for key, value in metrics_of(graded).items()}
     return {"metrics": metrics, "markdown": report(results, len(documents))}
+
+
+def engine_label(setting: str) -> str:
+    """`local:/long/path/model.gguf` reads as `local:model.gguf` in the report."""
+    kind, _, target = setting.partition(":")
+    return f"{kind}:{Path(target).name}" if kind == "local" else setting
 
 
 def run_llm(
