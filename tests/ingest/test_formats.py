@@ -6,6 +6,8 @@ import io
 
 import pytest
 from PIL import Image
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
 
 from caredesk.domain.documents import PageSource, PageStatus
 from caredesk.domain.errors import InputRejected, UnsupportedMediaType
@@ -14,7 +16,7 @@ from caredesk.ingest.limits import IngestLimits
 from caredesk.ingest.pipeline import read_pages
 from caredesk.ingest.preprocess import PreprocessOptions
 
-from .conftest import WriteFile, form_pdf, image_pdf
+from .conftest import WriteFile, draw_form, form_pdf, image_pdf
 
 
 def png_bytes(image: Image.Image, dpi: tuple[int, int] = (300, 300)) -> bytes:
@@ -51,6 +53,50 @@ def test_text_layer_pdf_gives_words_with_positions(write_file: WriteFile) -> Non
     # 220 pt from the left edge at 300 dpi.
     assert value.bbox.x0 == pytest.approx(220 * 300 / 72, abs=2)
     assert value.bbox.page_width == round(612 * 300 / 72)
+
+
+def test_text_layer_reads_what_is_on_paper(write_file: WriteFile) -> None:
+    """White text counts only over a dark fill painted before it; invisible text never;
+    text drawn through a form XObject or a scaled matrix lands where it is printed."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=letter, invariant=1)
+    draw_form(canvas)
+    canvas.setFillGray(0.3)
+    canvas.rect(60, 300, 300, 20, fill=1, stroke=0)
+    canvas.setFillGray(1)
+    canvas.drawString(72, 305, "SECTIONBAR")
+    canvas.drawString(72, 250, "WHITEONWHITE")
+    canvas.drawString(72, 200, "UNDERBLACKBOX")
+    canvas.setFillGray(0)
+    canvas.rect(60, 195, 300, 20, fill=1, stroke=0)
+    canvas.saveState()  # the render mode stays set until the graphics state is restored
+    invisible = canvas.beginText(72, 150)
+    invisible.setTextRenderMode(3)
+    invisible.textLine("RENDERMODETHREE")
+    canvas.drawText(invisible)
+    canvas.restoreState()
+    canvas.beginForm("stamp")
+    canvas.drawString(5, 5, "FORMSTAMP")
+    canvas.endForm()
+    canvas.saveState()
+    canvas.translate(300, 100)
+    canvas.scale(2, 2)
+    canvas.doForm("stamp")
+    canvas.restoreState()
+    canvas.showPage()
+    canvas.save()
+    (page,) = list(
+        open_document(write_file("paper.pdf", buffer.getvalue()), IngestLimits()).pages()
+    )
+    assert isinstance(page, TextPage)
+    texts = [word.text for word in page.words]
+    assert "SECTIONBAR" in texts
+    assert not {"WHITEONWHITE", "UNDERBLACKBOX", "RENDERMODETHREE"} & set(texts)
+    stamp = next(w for w in page.words if w.text == "FORMSTAMP")
+    # Printed at (300 + 2·5, 100 + 2·5) pt in 24 pt type (12 pt scaled twice).
+    assert stamp.bbox.x0 == pytest.approx(310 * 300 / 72, abs=2)
+    assert stamp.bbox.y1 - stamp.bbox.y0 == pytest.approx(24 * 300 / 72, abs=2)
+    assert texts.index("OUTPATIENT") < texts.index("Patient"), "words keep paint order"
 
 
 @pytest.mark.slow

@@ -47,6 +47,22 @@ def test_speck_removal_keeps_letters_and_full_stops() -> None:
     assert cleaned[101, 101] == 1 and cleaned[160, 21] == 1
 
 
+def test_speck_removal_copes_with_a_page_of_noise() -> None:
+    ink = np.zeros((600, 600), dtype=np.uint8)
+    ink[::2, ::2] = 1  # 90,000 separate dots: more blobs than 16-bit labels can number
+    ink[100:140, 300:304] = 1  # a stroke
+    cleaned = remove_specks(ink, max_area=8)
+    assert cleaned[:90].sum() == 0 and cleaned[200:].sum() == 0, "the dots are gone"
+    assert cleaned[120, 301] == 1, "the stroke stays"
+
+
+def test_tesseract_gets_the_same_pixels_in_one_bit(form_image: Image.Image) -> None:
+    prepared = prepare(form_image, 300, PreprocessOptions())
+    bilevel = prepared.for_tesseract()
+    assert bilevel.mode == "1"
+    assert np.array_equal(np.asarray(bilevel.convert("L")), np.asarray(prepared.image))
+
+
 def test_each_step_can_be_switched_off(form_image: Image.Image) -> None:
     turned = form_image.rotate(4, fillcolor=255)
     off = PreprocessOptions(

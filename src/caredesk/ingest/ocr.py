@@ -31,6 +31,7 @@ from caredesk.ingest.preprocess import (
     Checkbox,
     PreprocessOptions,
     find_checkboxes,
+    limit_threads,
     prepare,
     turn_upright,
 )
@@ -77,13 +78,13 @@ def _read_page(job: OcrJob) -> PageResult:
     if ink < MIN_INK or ink > MAX_INK:
         shade = "white" if ink < MIN_INK else "black"
         return unreadable(job.number, f"no text found: the page is blank ({shade})")
-    words = tesseract_words(prepared.image, prepared.dpi, job.timeout_s)
+    words = tesseract_words(prepared.for_tesseract(), prepared.dpi, job.timeout_s)
     result = page_result(job.number, words, prepared.image, prepared.dpi, skew=prepared.skew)
     if job.options.orientation and result.mean_confidence < ORIENTATION_DOUBT:
-        rotation = _osd_rotation(prepared.image, job.timeout_s)
+        rotation = _osd_rotation(prepared.for_tesseract(), job.timeout_s)
         if rotation:
             upright = prepare(turn_upright(job.image, rotation), job.dpi, job.options)
-            turned_words = tesseract_words(upright.image, upright.dpi, job.timeout_s)
+            turned_words = tesseract_words(upright.for_tesseract(), upright.dpi, job.timeout_s)
             turned = page_result(
                 job.number,
                 turned_words,
@@ -265,8 +266,10 @@ def unreadable(number: int, reason: str) -> PageResult:
 
 
 def _init_worker(owner: int) -> None:
-    # Tesseract's OpenMP threads fight each other when pages already run in parallel.
+    # Tesseract's OpenMP threads (and OpenCV's) fight each other when pages already run in
+    # parallel.
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    limit_threads()
     threading.Thread(target=_exit_with_owner, args=(owner,), daemon=True).start()
 
 

@@ -6,9 +6,11 @@ import re
 from collections.abc import Sequence
 
 from caredesk.domain.documents import ExtractedField, OcrWord
+from caredesk.ingest.extract.clinical_codes import icd_codes, procedure_code
 from caredesk.ingest.extract.engine import DocumentView
 from caredesk.ingest.extract.layout import LabelHit, Row, evidence_for
-from caredesk.ingest.extract.parsers import icd_codes, joined, procedure_code, words_in_span
+from caredesk.ingest.extract.parsers import joined, words_in_span
+from caredesk.ingest.validate import icd10cm_exists
 
 EXTRACTOR = "referral-layout-v1"
 DIAGNOSIS = (
@@ -78,10 +80,36 @@ def diagnoses(view: DocumentView) -> ExtractedField | None:
 
 def _codes_with_words(words: Sequence[OcrWord]) -> list[tuple[str, OcrWord]]:
     found = []
-    for word in words:
+    skip = False
+    for word, following in zip(words, [*words[1:], None], strict=True):
+        if skip:
+            skip = False
+            continue
+        joined_code = _split_code(word, following)
+        if joined_code is not None:
+            found.append((joined_code, word))
+            skip = True
+            continue
         for code in icd_codes(word.text.strip(",;"), lenient=True):
             found.append((code, word))
     return found
+
+
+_CATEGORY = re.compile(r"[A-TV-Z]\d{2}\.?")
+_SUBCODE = re.compile(r"[0-9][0-9A-Z]{0,3}")
+
+
+def _split_code(word: OcrWord, following: OcrWord | None) -> str | None:
+    """A code OCR split at its dot ("M17 11", "M54. 16"): the category and the digits after
+    it, joined, when that is a real code."""
+    if following is None or not _CATEGORY.fullmatch(word.text.strip(",;")):
+        return None
+    tail = following.text.strip(",;|")
+    gap = following.bbox.x0 - word.bbox.x1
+    if not _SUBCODE.fullmatch(tail) or gap > 1.2 * (word.bbox.y1 - word.bbox.y0):
+        return None
+    codes = icd_codes(word.text.strip(",;").rstrip(".") + "." + tail, lenient=True)
+    return codes[0] if codes and icd10cm_exists(codes[0]) else None
 
 
 def _list_field(

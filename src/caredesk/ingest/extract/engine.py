@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from caredesk.domain.documents import ExtractedField, OcrWord, PageResult
 from caredesk.ingest.extract.layout import (
@@ -17,7 +18,7 @@ from caredesk.ingest.extract.layout import (
     norm_token,
     rows_of,
 )
-from caredesk.ingest.extract.parsers import Parsed, Parser
+from caredesk.ingest.extract.parsers import Parsed, Parser, member_id_anywhere, parse_date_value
 from caredesk.ingest.extract.values import DateContext, currency_in, day_first_evidence
 
 CONTEXT_WORDS: dict[str, frozenset[str]] = {
@@ -131,6 +132,14 @@ class DocumentView:
         own = _context_in([norm_token(w.text) for w in hit.row.words[hit.start : hit.end]])
         if own:
             return own
+        # The nearest label to the left names the owner ("Servicing Facility: ... NPI:")
+        # before any stray word of the value does ("Physical Therapy" is not "physician").
+        for left_hit in sorted(self.row_hits(hit.row), key=lambda h: -h.start):
+            if left_hit.end <= hit.start:
+                words = hit.row.words[left_hit.start : left_hit.end]
+                found = _context_in([norm_token(w.text) for w in words])
+                if found:
+                    return found
         left = [norm_token(w.text) for w in hit.row.words[: hit.start]]
         found = _context_in(left)
         if found:
@@ -154,7 +163,8 @@ def paragraph_after(view: DocumentView, start: Row, x_min: float) -> list[Row]:
             break  # an indented line: a bullet list or a new block, not this paragraph
         step = row.bottom - previous.bottom
         # OCR boxes hug the letters, so lower-case lines look short: measure by the taller.
-        if step > (1.35 * pitch if pitch else 3.0 * max(row.height, start.height)):
+        # The first step crosses a section bar's padding, which fax deskewing stretches.
+        if step > (1.35 * pitch if pitch else 3.5 * max(row.height, start.height)):
             break
         if any(h.start == 0 and h.colon for h in view.row_hits(row)):
             break
@@ -166,6 +176,55 @@ def paragraph_after(view: DocumentView, start: Row, x_min: float) -> list[Row]:
         taken.append(Row(page=row.page, index=row.index, words=tuple(words)))
         previous = row
     return taken
+
+
+# A member id found by its format alone, with no label: never auto-accepted.
+UNLABELLED_ID_SCORE = 0.85
+
+
+def member_id_in_rows(view: DocumentView) -> Candidate | None:
+    """The one member id printed in its payer's exact format on the document, label or not;
+    None when there is none or two different ones."""
+    found = [
+        (parsed, row.page)
+        for row in view.rows
+        if (parsed := member_id_anywhere(row.words, view.dates)) is not None
+    ]
+    if not found or len({str(parsed.normalized) for parsed, _ in found}) > 1:
+        return None
+    parsed, page = found[0]
+    return Candidate("member_id", parsed, page, UNLABELLED_ID_SCORE)
+
+
+# A birth date found by its age alone: never auto-accepted.
+AGED_DATE_SCORE = 0.8
+_MIN_AGE_YEARS = 10
+
+
+def birth_date_by_age(view: DocumentView) -> Candidate | None:
+    """The one date on the document at least ten years before its latest date: on a referral
+    or a note that is the patient's birth date, whatever OCR made of its caption."""
+    dates: list[tuple[Parsed, int]] = []
+    for row in view.rows:
+        words = list(row.words)
+        while words:
+            parsed = parse_date_value(words, view.dates)
+            if parsed is None:
+                break
+            dates.append((parsed, row.page))
+            words = words[words.index(parsed.words[-1]) + 1 :]
+    if not dates:
+        return None
+    latest = max(date.fromisoformat(str(parsed.normalized)) for parsed, _ in dates)
+    old = [
+        (parsed, page)
+        for parsed, page in dates
+        if date.fromisoformat(str(parsed.normalized)).year <= latest.year - _MIN_AGE_YEARS
+    ]
+    if len({str(parsed.normalized) for parsed, _ in old}) != 1:
+        return None
+    parsed, page = old[0]
+    return Candidate("date_of_birth", parsed, page, AGED_DATE_SCORE)
 
 
 def _context_in(tokens: Sequence[str], *, unique: bool = False) -> str | None:

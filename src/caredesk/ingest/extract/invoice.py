@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 from caredesk.domain.documents import ExtractedField, LineItem, OcrWord
+from caredesk.ingest.extract.arithmetic import (
+    quantity_from_prices,
+    repaired_amount,
+    repaired_quantity_amount,
+    shared_prefix_codes,
+)
 from caredesk.ingest.extract.engine import (
     Candidate,
     DocumentView,
@@ -27,6 +34,8 @@ from caredesk.ingest.extract.parsers import (
 from caredesk.ingest.extract.values import currency_in, parse_amount, parse_quantity
 
 EXTRACTOR = "invoice-layout-v1"
+# A line item whose quantity or amount came from the arithmetic check, not from print.
+MENDED_ITEM_FACTOR = 0.85
 
 FIELDS: dict[str, tuple[tuple[str, ...], Parser]] = {
     "invoice_number": (
@@ -65,6 +74,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], Parser]] = {
             "Vervaldatum / Due date",
             "Payment Due",
             "Payment due date",
+            "Due",  # "Payment / Due" wrapped over two lines
         ),
         parse_date_value,
     ),
@@ -141,6 +151,7 @@ def extract_invoice(view: DocumentView) -> tuple[dict[str, ExtractedField], list
                 candidates.setdefault(name, []).append(
                     Candidate(name, parsed, hit.row.page, label_score(hit))
                 )
+    _balance_totals(candidates)
     fields = {
         name: found
         for name, found in (
@@ -154,6 +165,32 @@ def extract_invoice(view: DocumentView) -> tuple[dict[str, ExtractedField], list
     return fields, _line_items(view)
 
 
+_TOTALS = ("subtotal", "tax", "total_amount")
+
+
+def _balance_totals(candidates: dict[str, list[Candidate]]) -> None:
+    """Keep the net, tax and total readings that add up, when some do: "VAT Reg No GB 000"
+    is not the tax line when "VAT 20% 73.34" makes 366.69 + 73.34 = 440.03."""
+    readings = [candidates.get(name, []) for name in _TOTALS]
+    if not all(readings) or max(len(r) for r in readings) == 1:
+        return
+    fits = [
+        (net, tax, total)
+        for net in readings[0]
+        for tax in readings[1]
+        for total in readings[2]
+        if _money(net) + _money(tax) == _money(total)
+    ]
+    if fits:
+        best = max(fits, key=lambda fit: sum(confidence_of(c) for c in fit))
+        for name, chosen in zip(_TOTALS, best, strict=True):
+            candidates[name] = [chosen]
+
+
+def _money(candidate: Candidate) -> Decimal:
+    return Decimal(str(candidate.parsed.normalized))
+
+
 def _vendor(view: DocumentView) -> ExtractedField | None:
     """The biggest non-title text near the top of page one: the supplier's letterhead."""
     if not view.rows:
@@ -164,9 +201,10 @@ def _vendor(view: DocumentView) -> ExtractedField | None:
     for row in first:
         if row.top > 0.2 * page_height:
             break
-        for segment in gap_split(row.words, factor=2.0):
+        for part in gap_split(row.words, factor=2.0):
+            segment = _trimmed(part)
             text = " ".join(w.text for w in segment)
-            if _not_a_name(text):
+            if not segment or _not_a_name(text) or text.endswith(":"):
                 continue
             if best is None or _height(segment) > _height(best) * 1.05:
                 best = segment
@@ -178,6 +216,17 @@ def _vendor(view: DocumentView) -> ExtractedField | None:
     return best_field(
         view.document_id, [Candidate("vendor_name", parsed, first[0].page, 1.0)], EXTRACTOR
     )
+
+
+def _trimmed(words: Sequence[OcrWord]) -> list[OcrWord]:
+    """A letterhead line without the speck OCR read before it ("ress", "25") or a page
+    whose words it could hardly read."""
+    kept = list(words)
+    while kept and (kept[0].confidence < 50 or not any(ch.isalpha() for ch in kept[0].text)):
+        kept = kept[1:]
+    if kept and sum(w.confidence for w in kept) / len(kept) < 50:
+        return []
+    return kept
 
 
 def _not_a_name(text: str) -> bool:
@@ -217,9 +266,12 @@ def _currency(view: DocumentView, fields: dict[str, ExtractedField]) -> Extracte
 
 def _line_items(view: DocumentView) -> list[LineItem]:
     header = _header(view)
-    if header is not None:
-        return _table_items(view, header)
-    return _till_items(view)
+    items = _table_items(view, header) if header is not None else _till_items(view)
+    codes = shared_prefix_codes([item.code for item in items])
+    return [
+        item if code == item.code else item.model_copy(update={"code": code})
+        for item, code in zip(items, codes, strict=True)
+    ]
 
 
 def _header(view: DocumentView) -> list[tuple[str, LabelHit]] | None:
@@ -241,6 +293,7 @@ def _table_items(view: DocumentView, header: list[tuple[str, LabelHit]]) -> list
     rows = view.page_rows(first.row.page)
     items: list[LineItem] = []
     spans = _column_spans(header)
+    spans_kinds = {kind for kind, _, _ in spans}
     second_column = spans[1][1] if len(spans) > 1 else 1e9
     previous = first.row
     for row in rows[first.row.index + 1 :]:
@@ -252,7 +305,7 @@ def _table_items(view: DocumentView, header: list[tuple[str, LabelHit]]) -> list
         amount = parse_money(cells.get("amount", []), view.dates)
         if amount is None or not cells.get("description"):
             break
-        items.append(_item(view, row, cells, amount))
+        items.append(_item(view, row, cells, amount, has_quantity="quantity" in spans_kinds))
         previous = row
     return items
 
@@ -280,21 +333,56 @@ def _cells(row: Row, spans: list[tuple[str, float, float]]) -> dict[str, list[Oc
 
 
 def _item(
-    view: DocumentView, row: Row, cells: dict[str, list[OcrWord]], amount: Parsed
+    view: DocumentView,
+    row: Row,
+    cells: dict[str, list[OcrWord]],
+    amount: Parsed,
+    *,
+    has_quantity: bool,
 ) -> LineItem:
     code_words = cells.get("code", [])
+    description = list(cells.get("description", []))
     quantity_words = cells.get("quantity", [])
-    words = [*code_words, *cells.get("description", []), *quantity_words, *amount.words]
+    if not has_quantity and len(description) > 1 and re.fullmatch(r"\d{1,3}", description[-1].text):
+        # OCR lost the "Qty" caption: the count stands at the end of the description cell.
+        quantity_words, description = description[-1:], description[:-1]
+    words = [*code_words, *description, *quantity_words, *amount.words]
     quantity = parse_quantity(" ".join(w.text for w in quantity_words)) or ""
+    unit = parse_money(cells.get("unit", []), view.dates)
+    value, quantity, mended = checked_amount(
+        str(amount.normalized), quantity, str(unit.normalized) if unit else None
+    )
     confidence = confidence_of(Candidate("line_item", Parsed("", "", tuple(words)), row.page, 1.0))
     return LineItem(
         code=item_code(" ".join(w.text for w in code_words)),
-        description=" ".join(w.text for w in cells.get("description", [])),
+        description=item_description(description),
         quantity=quantity,
-        amount=str(amount.normalized),
-        confidence=confidence,
+        amount=value,
+        confidence=round(confidence * (MENDED_ITEM_FACTOR if mended else 1.0), 4),
         evidence=evidence_for(view.document_id, row.page, words, EXTRACTOR),
     )
+
+
+def checked_amount(amount: str, quantity: str, unit: str | None) -> tuple[str, str, bool]:
+    """(amount, quantity, mended) after checking quantity × unit price = amount: a lost
+    quantity is derived, and an amount with one misread digit is put right."""
+    if unit is None:
+        return amount, quantity, False
+    price, total = Decimal(unit), Decimal(amount)
+    derived = quantity_from_prices(total, price)
+    if quantity.isdigit():
+        fixed = repaired_amount(total, int(quantity), price)
+        if fixed is not None:
+            return f"{fixed:.2f}", quantity, True
+        if derived is not None and derived != quantity:
+            return amount, derived, True  # "32 x 6.73 = 20.19": the count was misread
+        return amount, quantity, False
+    if derived is not None:
+        return amount, derived, True
+    both = repaired_quantity_amount(total, price)
+    if both is None:
+        return amount, quantity, False
+    return f"{both[1]:.2f}", both[0], True
 
 
 _LETTERS_FOR = str.maketrans({"0": "O", "5": "S", "$": "S", "1": "I", "8": "B", "|": "I"})
@@ -302,11 +390,18 @@ _LETTERS_FOR = str.maketrans({"0": "O", "5": "S", "$": "S", "1": "I", "8": "B", 
 
 def item_code(printed: str) -> str:
     """A supplier's article code ("SO-51007"): OCR digits in its letter prefix made letters."""
-    code = printed.strip().upper()
+    code = printed.strip(" |!()[]{}").upper().replace("~", "-")
+    if re.fullmatch(r"[£€]\d{4}", code):
+        return "E" + code[1:]  # a HCPCS E-code whose E OCR read as a currency sign
     prefix, dash, rest = code.partition("-")
     if dash and rest[:1].isdigit() and len(prefix) <= 4 and any(c.isalpha() for c in prefix + "S"):
         return prefix.translate(_LETTERS_FOR) + dash + rest
     return code
+
+
+def item_description(words: Sequence[OcrWord]) -> str:
+    """The description as printed; fax OCR's braces for brackets ("(box of 5}") put right."""
+    return " ".join(w.text for w in words).replace("{", "(").replace("}", ")")
 
 
 _TILL_AMOUNTS = re.compile(r"^(?P<qty>\d+)\s*[xX×]\s*\S+")
@@ -328,13 +423,17 @@ def _till_items(view: DocumentView) -> list[LineItem]:
         confidence = confidence_of(
             Candidate("line_item", Parsed("", "", tuple(words)), row.page, 1.0)
         )
+        unit = parse_amount(" ".join(w.text for w in groups[-2])) if len(groups) >= 3 else None
+        amount, quantity, mended = checked_amount(
+            money.canonical, match["qty"], unit.canonical if unit else None
+        )
         items.append(
             LineItem(
                 code=item_code(above.words[0].text),
-                description=" ".join(w.text for w in above.words[1:]),
-                quantity=match["qty"],
-                amount=money.canonical,
-                confidence=confidence,
+                description=item_description(above.words[1:]),
+                quantity=quantity,
+                amount=amount,
+                confidence=round(confidence * (MENDED_ITEM_FACTOR if mended else 1.0), 4),
                 evidence=evidence_for(view.document_id, row.page, words, EXTRACTOR),
             )
         )

@@ -192,7 +192,10 @@ def is_leader(text: str) -> bool:
     return len(text) >= 2 and set(text) <= {".", "_", "…", "-", ","}
 
 
-_LOOKALIKE_LETTERS = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l", "i": "l"})
+# "D" joins "0" and "O" so that fax OCR's "0.0.8." still reads as "D.O.B.".
+_LOOKALIKE_LETTERS = str.maketrans(
+    {"0": "o", "d": "o", "1": "l", "5": "s", "8": "b", "|": "l", "i": "l"}
+)
 
 
 def close(token: str, wanted: str) -> bool:
@@ -232,11 +235,16 @@ def _leads_segment(row: Row, index: int) -> bool:
     if index == 0:
         return True
     previous, word = row.words[index - 1], row.words[index]
-    if index == 1 and previous.text in _BULLETS:
+    if index == 1 and (previous.text in _BULLETS or _misread_bullet(previous.text)):
         return True
     if previous.text.rstrip().endswith((":", ".")) and index >= 2:
         return word.bbox.x0 - previous.bbox.x1 > 0.8 * (word.bbox.y1 - word.bbox.y0)
     return word.bbox.x0 - previous.bbox.x1 > 1.2 * (word.bbox.y1 - word.bbox.y0)
+
+
+def _misread_bullet(text: str) -> bool:
+    """Fax OCR reads a bullet as "¢", "«" or "©": one mark that is neither letter nor digit."""
+    return len(text) == 1 and not text.isalnum()
 
 
 def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int | None:

@@ -10,6 +10,7 @@ from caredesk.ingest.extract.engine import (
     DocumentView,
     best_field,
     label_score,
+    member_id_in_rows,
     read_label,
 )
 from caredesk.ingest.extract.layout import Row, norm_token
@@ -22,9 +23,9 @@ from caredesk.ingest.extract.parsers import (
     parse_person,
     parse_reference,
     parse_text,
-    payer_id,
     words_in_span,
 )
+from caredesk.ingest.extract.payers import payer_id
 
 EXTRACTOR = "payer-letter-layout-v1"
 
@@ -86,6 +87,10 @@ def extract_letter(view: DocumentView) -> dict[str, ExtractedField]:
                     0.9 if hit.phrase == "Date" and name == "letter_date" else 1.0
                 )
                 candidates.setdefault(name, []).append(Candidate(name, parsed, hit.row.page, score))
+    if "member_id" not in candidates:
+        found = member_id_in_rows(view)
+        if found is not None:
+            candidates["member_id"] = [found]
     fields = {
         name: found
         for name, found in (

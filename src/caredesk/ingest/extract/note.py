@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from caredesk.domain.documents import ExtractedField, OcrWord
+from caredesk.ingest.extract.clinical_codes import icd_codes
 from caredesk.ingest.extract.engine import (
     Candidate,
     DocumentView,
     best_field,
+    birth_date_by_age,
     label_score,
     paragraph_after,
     read_label,
@@ -15,7 +17,6 @@ from caredesk.ingest.extract.layout import Row, label_tokens, norm_token
 from caredesk.ingest.extract.parsers import (
     Parsed,
     Parser,
-    icd_codes,
     parse_date_value,
     parse_person,
     parse_text,
@@ -74,6 +75,10 @@ def extract_note(view: DocumentView) -> dict[str, ExtractedField]:
                 )
     _banner_name(view, candidates)
     _first_date(view, candidates)
+    if "date_of_birth" not in candidates:
+        birth = birth_date_by_age(view)
+        if birth is not None:
+            candidates["date_of_birth"] = [birth]
     fields = {
         name: found
         for name, found in (

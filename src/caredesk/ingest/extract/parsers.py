@@ -1,4 +1,5 @@
-"""Turn the words after a label into a normalized value: names, ids, codes, dates, money, payers."""
+"""Turn the words after a label into a normalized value: names, ids, dates, money (payers and
+clinical codes have their own modules)."""
 
 from __future__ import annotations
 
@@ -7,36 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from caredesk.domain.codes import (
-    is_cpt_format,
-    is_hcpcs_level2_format,
-    is_icd10cm_format,
-    normalize_icd10,
+    npi_is_valid,
 )
 from caredesk.domain.documents import Normalized, OcrWord
 from caredesk.ingest.extract.values import DateContext, parse_amount, parse_date
-from caredesk.ingest.validate import icd10cm_exists
 
-# The shared fictional world's payers: id, display name, short code, plans.
-PAYERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "quillfeather": (
-        "Quillfeather Health",
-        "QFH",
-        ("Quillfeather HMO", "Quillfeather PPO", "Quillfeather Medicare Advantage"),
-    ),
-    "tumbleweed": (
-        "Tumbleweed Mutual",
-        "TWM",
-        ("Tumbleweed Essential EPO", "Tumbleweed Premier PPO"),
-    ),
-    "lanternfish": (
-        "Lanternfish Community Care",
-        "LCC",
-        ("Lanternfish Medicaid", "Lanternfish CHIP"),
-    ),
-}
 _CREDENTIALS = {"md", "do", "np", "pa", "pa-c", "rn", "dpm", "phd", "mbbs", "fnp", "aprn"}
 # Characters OCR confuses with digits, used where a value must be all digits.
-_DIGIT_LOOKALIKES = str.maketrans(
+DIGIT_LOOKALIKES = str.maketrans(
     {
         "O": "0",
         "o": "0",
@@ -56,6 +35,20 @@ _DIGIT_LOOKALIKES = str.maketrans(
         "T": "7",
     }
 )
+
+# Digits fax OCR mixes up, commonest first.
+DIGIT_SLIPS = {
+    "1": "47",
+    "4": "19",
+    "7": "1",
+    "3": "85",
+    "8": "360",
+    "5": "63",
+    "6": "58",
+    "0": "89",
+    "9": "04",
+    "2": "7",
+}
 
 
 @dataclass(frozen=True)
@@ -126,40 +119,156 @@ def _date_quality(printed: str, context: DateContext) -> float:
 
 
 def _npi(text: str) -> str | None:
-    digits = text.translate(_DIGIT_LOOKALIKES)
+    digits = text.translate(DIGIT_LOOKALIKES)
     return digits if re.fullmatch(r"\d{10}", digits) else None
 
 
-parse_npi = _regex_parser(re.compile(r"(?<![\w])[\dOoIlDSB|]{10}(?![\w])"), _npi)
+_parse_npi = _regex_parser(re.compile(r"(?<![\w])[\dOoIlDSB|]{10}(?![\w])"), _npi)
+# An NPI whose check digit only holds after one usual OCR digit slip is put right.
+REPAIRED_NPI_QUALITY = 0.7
+
+
+def parse_npi(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
+    """Ten digits that pass the NPI check digit; one failing it is mended when exactly one
+    common OCR digit slip makes it pass, and dropped otherwise (a misread NPI is worse than
+    none: it names another clinician)."""
+    parsed = _parse_npi(words, context)
+    if parsed is None:
+        return None
+    number = str(parsed.normalized)
+    if npi_is_valid(number):
+        return parsed
+    repairs = {
+        number[:i] + other + number[i + 1 :]
+        for i, char in enumerate(number)
+        for other in DIGIT_SLIPS.get(char, "")
+    }
+    valid = [r for r in repairs if npi_is_valid(r)]
+    if len(valid) != 1:
+        return None
+    return Parsed(parsed.value, valid[0], parsed.words, REPAIRED_NPI_QUALITY)
+
+
+# How each payer of the shared world prints its member ids: prefix, separator, digit count.
+MEMBER_ID_FORMATS: dict[str, tuple[str, int]] = {"QFH": ("", 9), "TWM": ("-", 8), "LCC": ("", 10)}
+# Quality of an id whose payer prefix had to be repaired: never auto-accepted.
+REPAIRED_ID_QUALITY = 0.85
 
 
 def _member_id(text: str) -> str | None:
     """Letters (the payer's prefix), an optional dash, digits: OCR slips in the digits fixed.
 
-    OCR sometimes splits the id in two words; the pieces are joined again.
+    OCR sometimes splits the id in two words; the pieces are joined again. A prefix OCR
+    garbled ("TWVM", "TVYM") is repaired to the one known payer prefix it is close to, when
+    the digits have exactly that payer's count.
     """
     compact = re.sub(r"[~—–_]", "-", text.replace(" ", ""))
     match = re.fullmatch(r"([A-Za-z]{2,4}?)(-?)([\dOoIlDSBZ|]{6,12})", compact)
     if match is None or sum(ch.isdigit() for ch in match[3]) < 4:
         return None
-    return f"{match[1].upper()}{match[2]}{match[3].translate(_DIGIT_LOOKALIKES)}"
+    prefix, dash, digits = match[1].upper(), match[2], match[3].translate(DIGIT_LOOKALIKES)
+    repaired = payer_prefix(prefix, len(digits))
+    if repaired is not None and repaired != prefix:
+        prefix, dash = repaired, MEMBER_ID_FORMATS[repaired][0]
+    return f"{prefix}{dash}{digits}"
 
 
-parse_member_id = _regex_parser(
-    re.compile(
-        r"(?<![\w-])[A-Za-z]{2,4}[-~—–_]?\s?[\dOoIlDSBZ|]{2,12}(?:\s[\dOoIlDSBZ|]{2,10})?(?![\w])"
-    ),
-    _member_id,
+def payer_prefix(printed: str, digits: int) -> str | None:
+    """The known member-id prefix `printed` spells, itself or within two OCR slips when the
+    digit count fits that payer's format and no other prefix is as close."""
+    if printed in MEMBER_ID_FORMATS:
+        return printed
+    ranked = sorted(
+        (edit_distance(printed, prefix), prefix)
+        for prefix, (_, count) in MEMBER_ID_FORMATS.items()
+        if count == digits
+    )
+    if not ranked or ranked[0][0] > 2 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+        return None
+    return ranked[0][1]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance of two short strings."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+_MEMBER_ID_PATTERN = re.compile(
+    r"(?<![\w\-~£€$])[A-Za-z]{2,4}[-~—–_]?\s?[\dOoIlDSBZ|]{1,12}(?:\s[\dOoIlDSBZ|]{2,10})?(?![\w])"
+)
+_parse_member_id = _regex_parser(_MEMBER_ID_PATTERN, _member_id)
+
+
+def parse_member_id(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
+    """A member id after its label; a repaired payer prefix lowers the parse quality."""
+    parsed = _parse_member_id(words, context)
+    if parsed is None:
+        return None
+    printed = re.sub(r"[^A-Za-z]", "", parsed.value.split("-")[0])[:4].upper()
+    if str(parsed.normalized).startswith(printed) and printed[:3] in MEMBER_ID_FORMATS:
+        return parsed
+    return Parsed(parsed.value, parsed.normalized, parsed.words, REPAIRED_ID_QUALITY)
+
+
+_FULL_MEMBER_ID = re.compile(
+    r"(?<![\w-])([A-Z]{3})(-?)\s?([\dOoIlDSBZ|]{1,10})(?:\s([\dOoIlDSBZ|]{2,9}))?(?![\w])"
 )
 
 
+def member_id_anywhere(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
+    """A member id in exactly its payer's format, wherever it stands (a table whose header
+    OCR lost, a label OCR misspelt): the payer prefix (or one slip from it) and the exact
+    digit count make it one."""
+    text, spans = joined(words)
+    for match in _FULL_MEMBER_ID.finditer(text):
+        digits = (match[3] + (match[4] or "")).translate(DIGIT_LOOKALIKES)
+        prefix = payer_prefix(match[1], len(digits))
+        if prefix is None or not digits.isdigit() or edit_distance(prefix, match[1]) > 1:
+            continue
+        separator, count = MEMBER_ID_FORMATS[prefix]
+        if len(digits) == count and (match[2] == separator or prefix != match[1]):
+            used = words_in_span(words, spans, match.start(), match.end())
+            quality = 1.0 if prefix == match[1] else REPAIRED_ID_QUALITY
+            return Parsed(match[0], f"{prefix}{separator}{digits}", used, quality)
+    return None
+
+
+_PREFIX_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "$": "S", "|": "I"})
+
+
 def _reference(text: str) -> str | None:
-    cleaned = text.strip(".,;:")
-    return cleaned.upper() if sum(ch.isdigit() for ch in cleaned) >= 3 else None
+    """A reference number; in a short letter prefix before the first dash ("SI-", "PO-"),
+    digits and signs OCR put for letters ("$1-044578") are made letters again."""
+    cleaned = re.sub(r"\s*[-~]\s*", "-", text.strip(".,;:"))
+    if sum(ch.isdigit() for ch in cleaned) < 3:
+        return None
+    prefix, dash, rest = cleaned.partition("-")
+    if (
+        dash
+        and 2 <= len(prefix) <= 4
+        and (prefix[0] == "$" or (prefix[0].isascii() and prefix[0].isalpha()))
+    ):
+        prefix = prefix.translate(_PREFIX_LETTERS).upper()
+        # A payer's own prefix one slip off ("LCG-26-..." for "LCC-26-...").
+        near = [code for code in MEMBER_ID_FORMATS if edit_distance(prefix, code) == 1]
+        if len(prefix) == 3 and len(near) == 1:
+            prefix = near[0]
+    return (prefix + dash + rest).upper()
 
 
 parse_reference = _regex_parser(
-    re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.]{3,30}[A-Za-z0-9]"), _reference
+    re.compile(
+        r"[A-Za-z]{2,5} ?- ?\d{3,}[\w\-/.]*|\$?[A-Za-z0-9][A-Za-z0-9\-~/.]{3,30}[A-Za-z0-9]"
+    ),
+    _reference,
 )
 
 
@@ -193,10 +302,11 @@ def amount_groups(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
 def _continues_amount(previous: OcrWord, word: OcrWord) -> bool:
     gap = word.bbox.x0 - previous.bbox.x1
     height = max(1.0, word.bbox.y1 - word.bbox.y0)
+    leading = previous.text.strip().lstrip("€$£")  # "€1 522.08": the symbol opens the amount
     return (
-        gap < 0.6 * height
-        and previous.text.isdigit()
-        and len(previous.text) <= 3
+        gap < 0.9 * height
+        and leading.isdigit()
+        and len(leading) <= 3
         and bool(re.fullmatch(r"\d{3}([.,]\d{2})?", word.text.strip(" €$£")))
     )
 
@@ -222,147 +332,48 @@ def parse_name_text(words: Sequence[OcrWord], context: DateContext) -> Parsed | 
 
 
 def parse_person(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
-    """A person: "Jane Doe", "Doe, Jane", "DOE, JANE" or "Dr. Jane Doe, MD" → "Jane Doe"."""
-    parsed = parse_text(words, context)
+    """A person: "Jane Doe", "Doe, Jane", "DOE, JANE" or "Dr. Jane Doe, MD" → "Jane Doe".
+
+    A name ends before the next caption OCR ran into it ("Jane Doe DOG: 1969-11-25").
+    """
+    end = next((i for i, w in enumerate(words) if i and w.text.endswith(":")), len(words))
+    parsed = parse_text(words[:end], context)
     if parsed is None:
         return None
     name = person_name(parsed.value)
+    if not any(ch.isalpha() for ch in name):
+        return None  # only a title or credential ("Dr.", "MD"): no name at all
     return Parsed(parsed.value, name, parsed.words, 1.0 if len(name.split()) >= 2 else 0.6)
 
 
 def fix_name_word(word: str) -> str:
-    """OCR reads a capital I as l, |, ! or { at the start of a name ("lpsumford")."""
-    if len(word) > 2 and word[0] in "l|1!{[" and word[1].islower() and word[1] not in "aeiouy":
+    """OCR reads a capital I as l, |, ! or ( at the start of a name ("lpsumford")."""
+    if len(word) > 2 and word[0] in "l|1!{[(" and word[1].islower() and word[1] not in "aeiouy":
         return "I" + word[1:]
     return word
 
 
+def _capitalized(word: str) -> str:
+    """A person's name starts with a capital; fax OCR sometimes reads it small ("imitato")."""
+    return (
+        word[0].upper() + word[1:] if len(word) > 2 and word.isalpha() and word.islower() else word
+    )
+
+
 def person_name(printed: str) -> str:
     # "DOE. JANE": fax OCR reads the comma of "Last, First" as a full stop.
-    printed = re.sub(r"^([A-Za-z'\-]{3,})\. ([A-Za-z])", r"\1, \2", printed.strip())
-    parts = [p.strip() for p in printed.replace(";", ",").split(",") if p.strip()]
+    printed = re.sub(r"^[\s.,:;'\"*•·~_-]+", "", printed.strip())  # a stray mark before it
+    printed = re.sub(r"^(Or|0r)\. ", "Dr. ", printed)  # fax OCR's "Dr."
+    printed = re.sub(r"^([A-Za-z'\-]{3,})\. ([A-Za-z])", r"\1, \2", printed)
+    parts = [p.strip(" .:") for p in printed.replace(";", ",").split(",") if p.strip(" .:")]
     parts = [p for p in parts if norm_word(p) not in _CREDENTIALS]
     if len(parts) >= 2 and len(parts[0].split()) == 1:
         parts = [parts[1], parts[0]]  # "Doe, Jane" → "Jane Doe"
     tokens = " ".join(parts).split()
     tokens = [t for t in tokens if norm_word(t) not in {"dr", "mr", "mrs", "ms"} | _CREDENTIALS]
-    name = " ".join(fix_name_word(t) for t in tokens).rstrip(".,;:")
+    name = " ".join(_capitalized(fix_name_word(t)) for t in tokens).rstrip(".,;:")
     return name.title() if name.isupper() else name
 
 
 def norm_word(text: str) -> str:
     return re.sub(r"[^a-z\-]", "", text.lower())
-
-
-def payer_id(text: str) -> str | None:
-    """quillfeather | tumbleweed | lanternfish from a name, plan or short code in the text."""
-    lowered = text.lower()
-    for payer, (name, short, _plans) in PAYERS.items():
-        if payer in lowered or name.lower() in lowered:
-            return payer
-        if re.search(rf"\b{short.lower()}\b", lowered):
-            return payer
-    return None
-
-
-def parse_payer(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
-    parsed = parse_text(words, context)
-    if parsed is None:
-        return None
-    found = payer_id(parsed.value)
-    return None if found is None else Parsed(parsed.value, found, parsed.words)
-
-
-def parse_plan(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
-    """A plan is one of its payer's products; OCR slips are forgiven by word overlap."""
-    parsed = parse_text(words, context)
-    if parsed is None:
-        return None
-    printed = set(norm_word(w) for w in parsed.value.split())
-    best, best_score = None, 0.0
-    for _, _, plans in PAYERS.values():
-        for plan in plans:
-            wanted = set(norm_word(w) for w in plan.split())
-            score = len(printed & wanted) / len(wanted | printed)
-            if score > best_score:
-                best, best_score = plan, score
-    if best is None or best_score < 0.5:
-        return Parsed(parsed.value, parsed.value, parsed.words, 0.5)
-    return Parsed(parsed.value, best, parsed.words, 1.0 if best_score == 1 else 0.8)
-
-
-_ICD_TOKEN = re.compile(r"(?<![\w.])([A-TV-Z][0-9OIl][0-9A-Z](?:\.?[0-9A-Z]{1,4})?)(?![\w])")
-_ICD_DIGIT_FIRST = re.compile(r"(?<![\w.])([0-9][0-9][0-9A-Z]\.[0-9A-Z]{1,4})(?![\w])")
-# What fax OCR reads a code's first letter as, and which digits it mixes up.
-_LETTER_AS_DIGIT = {"2": "Z", "5": "S", "8": "B", "0": "D", "6": "G", "7": "T", "1": "I"}
-_DIGIT_SLIPS = {
-    "1": "47",
-    "4": "19",
-    "7": "1",
-    "3": "85",
-    "8": "360",
-    "5": "63",
-    "6": "58",
-    "0": "89",
-    "9": "04",
-    "2": "7",
-}
-
-
-def icd_codes(text: str, *, lenient: bool = False) -> list[str]:
-    """ICD-10-CM codes printed in `text`, dotted or not, normalized ("M5416" → "M54.16").
-
-    Codes are printed in capitals with digits; a word of letters ("CODE") is not a code even
-    if OCR could have turned its O into a zero. `lenient` (a diagnosis column or label is
-    known to be there) also takes codes whose first letter OCR read as a digit ("280.3") and
-    repairs one misread digit when exactly one repair is a real code.
-    """
-    codes = []
-    raws = list(_ICD_TOKEN.findall(text))
-    if lenient:
-        raws += [_LETTER_AS_DIGIT.get(r[0], r[0]) + r[1:] for r in _ICD_DIGIT_FIRST.findall(text)]
-    for raw in raws:
-        if sum(ch.isdigit() for ch in raw) < 2:
-            continue
-        fixed = raw[0] + raw[1].translate(_DIGIT_LOOKALIKES) + raw[2:]
-        if not (is_icd10cm_format(fixed) and fixed[1].isdigit()):
-            continue
-        code = normalize_icd10(fixed)
-        if lenient:
-            code = repaired_icd(code)
-        if code not in codes:
-            codes.append(code)
-    return codes
-
-
-def repaired_icd(code: str) -> str:
-    """The code itself if it exists, else its likeliest one-digit OCR repair that exists:
-    the same category first (OCR slips rarely hit both), then the commonest slip."""
-    if icd10cm_exists(code):
-        return code
-    ranked = []
-    for i, char in enumerate(code):
-        if i == 0 or not char.isdigit():
-            continue
-        for rank, other in enumerate(_DIGIT_SLIPS.get(char, "")):
-            repair = code[:i] + other + code[i + 1 :]
-            if icd10cm_exists(repair):
-                ranked.append(((i < 3, rank), repair))
-    ranked.sort()
-    if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
-        return code
-    return ranked[0][1]
-
-
-_PROCEDURE_TOKEN = re.compile(r"(?<![\w.\-])([0-9OIl]{4}[0-9FTU]|[A-V][0-9OIl]{4})(?![\w\-])")
-
-
-def procedure_code(token: str) -> str | None:
-    """A CPT or HCPCS Level II code from one printed token, with OCR digit slips fixed."""
-    match = _PROCEDURE_TOKEN.fullmatch(token.strip(".,;:()").upper())
-    if match is None:
-        return None
-    raw = match.group(1)
-    head = raw[0] if raw[0].isalpha() and raw[1:].isdigit() else raw[0].translate(_DIGIT_LOOKALIKES)
-    fixed = head + raw[1:].translate(_DIGIT_LOOKALIKES)
-    return fixed if is_cpt_format(fixed) or is_hcpcs_level2_format(fixed) else None

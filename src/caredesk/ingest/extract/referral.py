@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from caredesk.domain.documents import ExtractedField, OcrWord
@@ -10,7 +11,9 @@ from caredesk.ingest.extract.engine import (
     Candidate,
     DocumentView,
     best_field,
+    birth_date_by_age,
     label_score,
+    member_id_in_rows,
     paragraph_after,
     read_label,
 )
@@ -29,12 +32,18 @@ from caredesk.ingest.extract.parsers import (
     parse_member_id,
     parse_name_text,
     parse_npi,
-    parse_payer,
     parse_person,
-    parse_plan,
     parse_text,
-    payer_id,
 )
+from caredesk.ingest.extract.payers import (
+    MISSPELT_PAYER_QUALITY,
+    parse_payer,
+    parse_plan,
+    payer_id,
+    payer_misspelt,
+    plan_anywhere,
+)
+from caredesk.ingest.extract.unlabelled import npis_by_section
 
 EXTRACTOR = "referral-layout-v1"
 
@@ -205,21 +214,51 @@ def _clean(parser: Parser) -> Parser:
 
 def _contextual(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
     """ "Name" and "NPI" belong to whoever the section or the neighbouring label is about."""
+    unplaced: list[LabelHit] = []
     for kind, phrases in (("name", CONTEXTUAL_NAME), ("npi", CONTEXTUAL_NPI)):
         for hit in view.hits_for(phrases):
             context = view.context_of(hit)
             target = _CONTEXT_FIELDS[kind].get(context or "")
-            if kind == "npi":
-                targets = [target] if target else list(_CONTEXT_FIELDS["npi"].values())
-                parsed = read_label(view, hit, _clean(parse_npi))
-                for name in targets:
-                    _add(candidates, name, parsed, hit, 1.0 if target else 0.8)
+            if kind == "npi" and target:
+                _add(candidates, target, read_label(view, hit, _clean(parse_npi)), hit)
+            elif kind == "npi":
+                unplaced.append(hit)
             elif target:
                 _add(candidates, target, read_label(view, hit, _clean(_NAME_PARSERS[target])), hit)
+    # An NPI whose owner nothing names goes to whichever NPI no label has claimed yet.
+    npi_fields = list(_CONTEXT_FIELDS["npi"].values())
+    open_fields = [name for name in npi_fields if name not in candidates] or npi_fields
+    for hit in unplaced:
+        parsed = read_label(view, hit, _clean(parse_npi))
+        for name in open_fields:
+            _add(candidates, name, parsed, hit, 0.8)
+
+
+def _unlabelled(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
+    """Values whose label OCR lost, found by their shape: a member id in its payer's exact
+    format, a check-digit-valid NPI under a section that names its owner."""
+    if "member_id" not in candidates:
+        member_id = member_id_in_rows(view)
+        if member_id is not None:
+            candidates["member_id"] = [member_id]
+    npi_fields = _CONTEXT_FIELDS["npi"]
+    missing = {owner: name for owner, name in npi_fields.items() if name not in candidates}
+    if missing:
+        taken = {
+            str(c.parsed.normalized) for n in npi_fields.values() for c in candidates.get(n, [])
+        }
+        for name, candidate in npis_by_section(view, missing, taken).items():
+            candidates[name] = [candidate]
 
 
 def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
-    """Weaker sources: the payer from a member id prefix or plan, the signer as orderer."""
+    """Weaker sources: values by their shape alone, the payer from a member id prefix or
+    plan, the signer as orderer."""
+    _unlabelled(view, candidates)
+    if "date_of_birth" not in candidates:
+        birth = birth_date_by_age(view)
+        if birth is not None:
+            candidates["date_of_birth"] = [birth]
     for source in ("member_id", "plan"):
         for candidate in candidates.get(source, []):
             found = payer_id(str(candidate.parsed.normalized or ""))
@@ -230,15 +269,54 @@ def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> No
                 candidates.setdefault("payer", []).append(
                     Candidate("payer", guess, candidate.page, candidate.label_score)
                 )
-    if "ordering_provider_name" not in candidates:
+    if "payer" not in candidates:
+        _payer_anywhere(view, candidates)
+    if not any(c.parsed.quality >= 0.8 for c in candidates.get("plan", [])):
+        plans = {
+            str(p.normalized): (p, row) for row in view.rows if (p := plan_anywhere(row.words))
+        }
+        if len(plans) == 1:
+            parsed, row = next(iter(plans.values()))
+            candidates["plan"] = [Candidate("plan", parsed, row.page, 0.9)]
+    named = candidates.get("ordering_provider_name", [])
+    if not any(c.parsed.quality >= 1.0 for c in named):  # none, or only a lone word
         for row in view.rows:
-            if row.words and row.words[0].text == "/s/":
-                signer = parse_person(row.words[1:], view.dates)
-                if signer is not None:
-                    candidates.setdefault("ordering_provider_name", []).append(
-                        Candidate("ordering_provider_name", signer, row.page, 0.85)
-                    )
+            signer = _signer(view, row)
+            if signer is not None:
+                candidates.setdefault("ordering_provider_name", []).append(
+                    Candidate("ordering_provider_name", signer, row.page, 0.85)
+                )
     _rendering_from_address(view, candidates)
+
+
+_SIGNATURE_MARK = re.compile(r"[\W_]{0,2}[s8$5]?/?")
+_CLINICIAN_CREDENTIALS = frozenset({"md", "do", "np", "pa-c", "dpm", "fnp", "aprn"})
+
+
+def _signer(view: DocumentView, row: Row) -> Parsed | None:
+    """The clinician who signed: "/s/ Dr. Jane Doe, MD", the mark as fax OCR reads it
+    ("“8", "‘s/"), with a full name and a clinical credential after it."""
+    words = list(row.words)
+    if len(words) < 3 or not _SIGNATURE_MARK.fullmatch(words[0].text) or words[0].text.isalnum():
+        return None
+    if norm_token(words[-1].text) not in _CLINICIAN_CREDENTIALS:
+        return None
+    signer = parse_person(words[1:], view.dates)
+    return signer if signer is not None and signer.quality >= 1.0 else None
+
+
+def _payer_anywhere(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
+    """The one payer the document names anywhere (a letterhead, an insurance line whose
+    caption OCR lost), spelt right or within two slips."""
+    named = [
+        (row, found)
+        for row in view.rows
+        if (found := payer_id(row.text) or payer_misspelt(row.text)) is not None
+    ]
+    if named and len({found for _, found in named}) == 1:
+        row, found = named[0]
+        parsed = Parsed(row.text, found, row.words, MISSPELT_PAYER_QUALITY)
+        candidates["payer"] = [Candidate("payer", parsed, row.page, 0.9)]
 
 
 def _payer_from_member_id(member_id: str) -> str | None:
@@ -371,7 +449,7 @@ def _reason_captions(view: DocumentView) -> list[tuple[Row, float]]:
 def _letter_reason(view: DocumentView) -> ExtractedField | None:
     """A referral letter states the reason in its first paragraph, after the salutation."""
     for row in view.rows:
-        if row.text.lower().startswith("dear"):
+        if _is_salutation(row):
             words = [w for r in paragraph_after(view, row, 0.0) for w in r.words]
             skip = _boilerplate_words(words)
             parsed = parse_text(words[skip:], view.dates)
@@ -379,6 +457,16 @@ def _letter_reason(view: DocumentView) -> ExtractedField | None:
                 candidate = Candidate("clinical_reason", parsed, row.page, 0.85)
                 return best_field(view.document_id, [candidate], EXTRACTOR)
     return None
+
+
+def _is_salutation(row: Row) -> bool:
+    """ "Dear Colleague," even as fax OCR spells it ("Doar Colleague.")."""
+    tokens = [norm_token(w.text) for w in row.words[:3]]
+    return bool(tokens) and (
+        close(tokens[0], "dear")
+        or tokens[0] in {"dear", "doar", "daar"}
+        or any(close(t, "colleague") for t in tokens[1:])
+    )
 
 
 def _boilerplate_words(words: Sequence[OcrWord]) -> int:

@@ -33,7 +33,7 @@ _NUMERIC = re.compile(
     r"(?<!\d)(?P<a>\d{1,4})\s?(?P<sep>[/.\-])\s?(?P<b>\d{1,2})\s?(?P=sep)\s?(?P<c>\d{2,4})(?!\d)"
 )
 _MONTH_FIRST = re.compile(
-    _MONTH_WORD + r"\s*(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th)?,?\s*(?P<year>\d{4}|\d{2})(?!\d)"
+    _MONTH_WORD + r"\s*(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th)?[,.]?\s*(?P<year>\d{4}|\d{2})(?!\d)"
 )
 _DAY_FIRST = re.compile(
     r"(?<!\d)(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s\-.]*"
@@ -176,6 +176,8 @@ def currency_in(text: str) -> str | None:
 
 def parse_amount(text: str) -> Money | None:
     """An amount with thousands separators, decimal comma or point, symbol or ISO code."""
+    # Fax OCR reads a 5 as "§" and an O for a zero in a figure.
+    text = re.sub(r"§(?=\d)", "5", text)
     match = _AMOUNT.search(text.replace("O", "0") if _looks_numeric(text) else text)
     if match is None:
         return None

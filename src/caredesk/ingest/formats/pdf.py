@@ -1,17 +1,24 @@
-"""PDF: a page with a usable text layer is read directly (pypdf); an image-only page is rendered."""
+"""PDF: a page with a usable text layer is read directly (pdfium); an image-only page is rendered.
+
+pypdf opens the file and checks it (encryption, active content, page count and sizes); pdfium
+reads each page, its text layer or, when there is none, its pixels.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pypdf
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from pypdf.errors import PdfReadError
-from pypdf.generic._font import Font
 
 from caredesk.domain.documents import BoundingBox, OcrWord
 from caredesk.domain.errors import InputRejected, PayloadTooLarge
@@ -71,21 +78,24 @@ class PdfDocumentReader:
             self._pdfium = None
 
     def _read_page(self, index: int) -> SourcePage:
-        try:
-            page = self._reader.pages[index]
-            text_page = _text_layer_page(page, index + 1)
-        except Exception:  # a broken content stream only means: render it
-            text_page = None
-        if text_page is not None:
-            return text_page
-        return self._render(index)
-
-    def _render(self, index: int) -> SourcePage:
         number = index + 1
         try:
             if self._pdfium is None:
                 self._pdfium = pdfium.PdfDocument(str(self._path))
             page = self._pdfium[index]
+        except (pdfium.PdfiumError, ValueError, OSError, IndexError) as exc:
+            return FailedPage(number, f"the page could not be read ({type(exc).__name__})")
+        try:
+            try:
+                text_page = _text_layer_page(page, number)
+            except Exception:  # a broken content stream only means: render it
+                text_page = None
+            return text_page if text_page is not None else self._render(page, number)
+        finally:
+            page.close()
+
+    def _render(self, page: Any, number: int) -> SourcePage:
+        try:
             width_pt, height_pt = page.get_size()
             dpi = _render_dpi(width_pt, height_pt, self._limits.max_image_pixels)
             if dpi < MIN_RENDER_DPI:
@@ -168,153 +178,202 @@ def _render_dpi(width_pt: float, height_pt: float, max_pixels: int) -> int:
     return int(OCR_DPI * math.sqrt(max_pixels / pixels_at_ocr_dpi))
 
 
-def _text_layer_page(page: pypdf.PageObject, number: int) -> TextPage | None:
+def _text_layer_page(page: Any, number: int) -> TextPage | None:
     """The page's words from its text layer, or None when the layer is missing or unusable."""
-    if int(page.get("/Rotate", 0) or 0) % 360 != 0:
+    if page.get_rotation() % 360 != 0:
         return None  # pdfium applies the rotation when rendering; OCR the upright image instead
-    box = page.mediabox
+    left, bottom, right, top = page.get_mediabox()
     scale = OCR_DPI / 72
-    width = round(float(box.width) * scale)
-    height = round(float(box.height) * scale)
-    collector = _WordCollector(float(box.left), float(box.top), scale, width, height)
-    page.extract_text(visitor_operand_before=collector.track, visitor_text=collector.visit)
-    words = collector.words()
-    if sum(ch.isalnum() for word in words for ch in word.text) < MIN_TEXT_LAYER_CHARS:
+    width, height = round((right - left) * scale), round((top - bottom) * scale)
+    textpage = page.get_textpage()
+    try:
+        runs = _visible_runs(page.raw, textpage.raw)
+    finally:
+        textpage.close()
+    if sum(map(str.isalnum, "".join(run.text for run in runs))) < MIN_TEXT_LAYER_CHARS:
         return None
+    lines = _line_numbers([run.baseline for run in runs])
+    words = []
+    for run, line in zip(runs, lines, strict=True):
+        bbox = BoundingBox(
+            x0=max(0.0, (run.x0 - left) * scale),
+            y0=max(0.0, (top - run.baseline - _ASCENT * run.size) * scale),
+            x1=min(float(width), (run.x1 - left) * scale),
+            y1=min(float(height), (top - run.baseline + _DESCENT * run.size) * scale),
+            page_width=width,
+            page_height=height,
+        )
+        words.append(OcrWord(text=run.text, bbox=bbox, confidence=100.0, line=line, block=0))
     return TextPage(number=number, words=tuple(words), width=width, height=height, dpi=OCR_DPI)
 
 
-class _WordCollector:
-    """pypdf visitor: turns text runs (matrix + font) into words with pixel boxes."""
+@dataclass(frozen=True)
+class _Run:
+    """One word of the text layer in PDF points: from its first glyph's origin to the end of
+    its last glyph's advance, on one baseline, at one (matrix-scaled) font size."""
 
-    def __init__(self, left: float, top: float, scale: float, width: int, height: int) -> None:
-        self._left, self._top, self._scale = left, top, scale
-        self._width, self._height = width, height
-        self._fonts: dict[int, Font] = {}
-        self._raw: list[tuple[str, float, float, float, float]] = []
-        self._fill = 0.0
-        self._invisible = False
-        self._saved: list[tuple[float, bool]] = []
-        self._path: list[tuple[float, float, float, float]] = []
-        self._dark: list[tuple[float, float, float, float]] = []
+    text: str
+    x0: float
+    x1: float
+    baseline: float
+    size: float
 
-    def track(self, operator: bytes, operands: Any, cm: Any, tm: Any) -> None:
-        """Follow fill colour, render mode and dark filled boxes, to know what is on paper.
 
-        White text is only visible over something dark (a section bar); white on white, or
-        render mode 3, is text a person cannot see, and it must not become evidence (nor
-        instructions to anyone).
-        """
-        if operator == b"q":
-            self._saved.append((self._fill, self._invisible))
-        elif operator == b"Q" and self._saved:
-            self._fill, self._invisible = self._saved.pop()
-        elif operator in (b"g", b"rg", b"k"):
-            self._fill = _fill_level(operator, operands)
-        elif operator == b"Tr" and operands:
-            self._invisible = int(operands[0]) in (3, 7)
-        elif operator == b"re" and len(operands) == 4:
-            self._path.append(_rect_on_page([float(v) for v in operands], tuple(cm)))
-        elif operator in (b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"):
-            if self._fill <= 0.5:
-                self._dark.extend(self._path)
-            self._path = []
-        elif operator in (b"S", b"s", b"n"):
-            self._path = []
+# Bullets and other control glyphs are not words (the text layer reader before pdfium got
+# them as control characters; pdfium decodes the bullet itself).
+_WORD = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\u2022]+")
 
-    def _visible(self, x: float, y: float) -> bool:
-        if self._invisible:
-            return False
-        if self._fill < 0.9:
-            return True
-        return any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in self._dark)
 
-    def visit(self, text: str, cm: Any, tm: Any, font_dict: Any, font_size: Any) -> None:
-        if not text.strip():
-            return
-        matrix = _multiply(tuple(tm), tuple(cm))
-        if not self._visible(matrix[4], matrix[5]):
-            return
-        x_scale = math.hypot(matrix[0], matrix[1])
-        y_scale = math.hypot(matrix[2], matrix[3]) or x_scale
-        size = float(font_size or 0) or 10.0
-        font = self._font(font_dict)
-        cursor = 0.0
-        # Bullets and other control glyphs map to control characters: they are not words.
-        line = "".join(ch if ch.isprintable() else " " for ch in text.split("\n", 1)[0])
-        for part in _split_keep_spaces(line):
-            advance = sum(_glyph_width(font, ch) for ch in part) * size * x_scale / 1000
-            if not part.isspace():
-                self._raw.append((part, matrix[4] + cursor, matrix[5], advance, size * y_scale))
-            cursor += advance
+def _visible_runs(page: Any, textpage: Any) -> list[_Run]:
+    """The words a person sees, in the order the content stream paints them.
 
-    def _font(self, font_dict: Any) -> Font | None:
-        if font_dict is None:
+    pdfium's text page strings the glyphs (inferring the spaces between runs); pdfium strings
+    a line's runs left to right, so words are put back in paint order, as the pypdf reader
+    before it gave them. Positions cost a few C calls per word, none per glyph.
+    """
+    count = pdfium_c.FPDFText_CountChars(textpage)
+    paint = _Paint(page)
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
+    found: list[tuple[int, int, _Run]] = []
+    for match in _WORD.finditer(_page_text(textpage, count)):
+        start, end = match.span()
+        item = ctypes.cast(pdfium_c.FPDFText_GetTextObject(textpage, start), ctypes.c_void_p)
+        pdfium_c.FPDFText_GetCharOrigin(textpage, start, origin_x, origin_y)
+        order = paint.visible_order(item.value, origin_x.value, origin_y.value)
+        if order is None:
+            continue
+        x0, baseline = origin_x.value, origin_y.value
+        x1 = _word_end(textpage, end, count, baseline, box, origin_x, origin_y)
+        pdfium_c.FPDFText_GetMatrix(textpage, start, matrix)
+        size = pdfium_c.FPDFText_GetFontSize(textpage, start) * math.hypot(matrix.c, matrix.d)
+        x0, x1 = sorted((x0, x1))
+        found.append((order, start, _Run(match.group(), x0, x1, baseline, size or 10.0)))
+    found.sort(key=lambda entry: entry[:2])
+    return [run for _, _, run in found]
+
+
+def _word_end(
+    textpage: Any, end: int, count: int, baseline: float, box: Any, x: Any, y: Any
+) -> float:
+    """Where the word's last glyph's advance ends: where the space after it starts, when
+    that space is printed (pdfium places the spaces it infers itself without the matrix's
+    scale), else the right edge of the glyph's loose box (its advance, or its outline where
+    that reaches further, as with "€")."""
+    if (
+        end < count
+        and not pdfium_c.FPDFText_IsGenerated(textpage, end)
+        and pdfium_c.FPDFText_GetCharOrigin(textpage, end, x, y)
+        and abs(y.value - baseline) < 0.01
+    ):
+        return float(x.value)
+    pdfium_c.FPDFText_GetLooseCharBox(textpage, end - 1, box)
+    return float(box.right)
+
+
+def _page_text(textpage: Any, count: int) -> str:
+    """The page's characters, one per pdfium char index (so match offsets are char indices)."""
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = pdfium_c.FPDFText_GetText(textpage, 0, count, buffer)
+    text = bytes(buffer)[: max(0, written - 1) * 2].decode("utf-16-le", errors="replace")
+    if len(text) == count:
+        return text
+    # pdfium left chars out of (or put chars into) its text view: ask char by char instead.
+    return "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 32) for i in range(count))
+
+
+Rect = tuple[float, float, float, float]
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_INVISIBLE_MODES = (pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE, pdfium_c.FPDF_TEXTRENDERMODE_CLIP)
+
+
+@dataclass(frozen=True)
+class _TextObject:
+    order: int  # among the page's text objects, in paint order
+    hidden: bool  # render mode 3 or 7, or a fully transparent fill
+    light: bool  # white or nearly: on paper only where a dark fill lies under it
+
+
+class _Paint:
+    """What is on paper: text objects in paint order, and the dark fills under them.
+
+    White text is only visible over something dark (a section bar, a logo); white on
+    white, or render mode 3, is text a person cannot see, and it must not become evidence
+    (nor instructions to anyone). A fill painted after the text covers it rather than
+    lighting it up, so only fills painted before a text object count for it.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.texts: dict[int | None, _TextObject] = {}
+        self.dark: list[tuple[int, Rect]] = []  # (text objects painted before it, box)
+        self._walk(page, None, _IDENTITY)
+
+    def visible_order(self, key: int | None, x: float, y: float) -> int | None:
+        """The paint order of a word's text object when the word at (x, y) is on paper."""
+        text = self.texts.get(key)
+        if text is None:  # not a page object pdfium lists: judge it as ordinary ink
+            return len(self.texts)
+        if text.hidden:
             return None
-        key = id(font_dict)
-        if key not in self._fonts:
-            try:
-                self._fonts[key] = Font.from_font_resource(font_dict)
-            except Exception:  # unknown font: fall back to average widths
-                return None
-        return self._fonts[key]
+        if text.light and not any(
+            before <= text.order and x0 <= x <= x1 and y0 <= y <= y1
+            for before, (x0, y0, x1, y1) in self.dark
+        ):
+            return None
+        return text.order
 
-    def words(self) -> list[OcrWord]:
-        baselines = _line_numbers([raw[2] for raw in self._raw])
-        out = []
-        for (text, x, baseline, advance, size), line in zip(self._raw, baselines, strict=True):
-            bbox = BoundingBox(
-                x0=max(0.0, (x - self._left) * self._scale),
-                y0=max(0.0, (self._top - baseline - _ASCENT * size) * self._scale),
-                x1=min(float(self._width), (x + advance - self._left) * self._scale),
-                y1=min(float(self._height), (self._top - baseline + _DESCENT * size) * self._scale),
-                page_width=self._width,
-                page_height=self._height,
-            )
-            out.append(OcrWord(text=text, bbox=bbox, confidence=100.0, line=line, block=0))
-        return out
-
-
-def _fill_level(operator: bytes, operands: Any) -> float:
-    """Lightness of the fill colour, 0 black to 1 white, from gray, RGB or CMYK operands."""
-    try:
-        values = [float(v) for v in operands]
-    except (TypeError, ValueError):
-        return 0.0
-    if not values:
-        return 0.0
-    if operator == b"k":
-        return 1.0 - max(values)
-    return sum(values) / len(values)
+    def _walk(self, page: Any, form: Any, matrix: Matrix) -> None:
+        if form:
+            count, get = pdfium_c.FPDFFormObj_CountObjects(form), pdfium_c.FPDFFormObj_GetObject
+        else:
+            count, get = pdfium_c.FPDFPage_CountObjects(page), pdfium_c.FPDFPage_GetObject
+        for index in range(max(0, count)):
+            item = get(form or page, index)
+            kind = pdfium_c.FPDFPageObj_GetType(item)
+            if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                key = ctypes.cast(item, ctypes.c_void_p).value
+                self.texts[key] = _text_object(item, len(self.texts))
+            elif kind == pdfium_c.FPDF_PAGEOBJ_PATH and _filled(item):
+                lightness, alpha = _fill(item)
+                if alpha > 0 and lightness <= 0.5:
+                    self.dark.append((len(self.texts), _bounds(item, matrix)))
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                own = pdfium_c.FS_MATRIX()
+                pdfium_c.FPDFPageObj_GetMatrix(item, own)
+                inner = (own.a, own.b, own.c, own.d, own.e, own.f)
+                self._walk(page, item, _multiply(inner, matrix))
 
 
-def _rect_on_page(rect: list[float], cm: tuple[float, ...]) -> tuple[float, float, float, float]:
-    x, y, w, h = rect
-    corners = [(x, y), (x + w, y + h)]
+def _text_object(item: Any, order: int) -> _TextObject:
+    lightness, alpha = _fill(item)
+    hidden = pdfium_c.FPDFTextObj_GetTextRenderMode(item) in _INVISIBLE_MODES
+    return _TextObject(order, hidden or alpha == 0, lightness >= 0.9)
+
+
+def _fill(item: Any) -> tuple[float, int]:
+    """Lightness of an object's fill colour (0 black, 1 white) and its alpha (0-255)."""
+    red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
+    if not pdfium_c.FPDFPageObj_GetFillColor(item, red, green, blue, alpha):
+        return 0.0, 255
+    return (red.value + green.value + blue.value) / 765, alpha.value
+
+
+def _filled(path: Any) -> bool:
+    mode, stroke = ctypes.c_int(), ctypes.c_int()
+    return bool(pdfium_c.FPDFPath_GetDrawMode(path, mode, stroke)) and mode.value != 0
+
+
+def _bounds(item: Any, matrix: Matrix) -> Rect:
+    """Page-space box of an object (inside a form XObject its bounds are in form space)."""
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    pdfium_c.FPDFPageObj_GetBounds(item, left, bottom, right, top)
+    corners = [(x, y) for x in (left.value, right.value) for y in (bottom.value, top.value)]
     points = [
-        (cx * cm[0] + cy * cm[2] + cm[4], cx * cm[1] + cy * cm[3] + cm[5]) for cx, cy in corners
+        (cx * matrix[0] + cy * matrix[2] + matrix[4], cx * matrix[1] + cy * matrix[3] + matrix[5])
+        for cx, cy in corners
     ]
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     return min(xs), min(ys), max(xs), max(ys)
-
-
-def _glyph_width(font: Font | None, char: str) -> float:
-    if font is None:
-        return 500.0
-    widths = font.character_widths
-    if char == " ":
-        return float(widths.get(" ", font.space_width))
-    return float(widths.get(char, widths.get("default", 500)))
-
-
-def _split_keep_spaces(text: str) -> list[str]:
-    parts: list[str] = []
-    for char in text:
-        if parts and parts[-1][-1].isspace() == char.isspace():
-            parts[-1] += char
-        else:
-            parts.append(char)
-    return parts
 
 
 def _line_numbers(baselines: list[float], tolerance: float = 2.0) -> list[int]:

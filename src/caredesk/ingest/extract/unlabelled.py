@@ -1,0 +1,62 @@
+"""Values found by their own shape when OCR lost their label: NPIs by check digit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from caredesk.domain.codes import npi_is_valid
+from caredesk.ingest.extract.engine import CONTEXT_WORDS, Candidate, DocumentView
+from caredesk.ingest.extract.layout import Row, close, norm_token
+from caredesk.ingest.extract.parsers import Parsed
+
+# Found by shape and section, not by a label: never auto-accepted.
+UNLABELLED_NPI_SCORE = 0.8
+_NPI_WORD = re.compile(r"\d{10}")
+_LOOKBACK_ROWS = 3
+
+
+def npis_by_section(
+    view: DocumentView, owners: dict[str, str], taken: Collection[str]
+) -> dict[str, Candidate]:
+    """For each owner ("ordering" → field name) still without an NPI: the one ten-digit
+    number passing the NPI check digit whose row, or the rows just above it, name that owner
+    ("Referring Provider ... / NOI # 1705171076")."""
+    found: dict[str, list[Candidate]] = {}
+    for row in view.rows:
+        for index, word in enumerate(row.words):
+            number = word.text.strip(".,;:|")
+            if not _NPI_WORD.fullmatch(number) or number in taken or not npi_is_valid(number):
+                continue
+            owner = _owner(view, row, index)
+            if owner in owners:
+                parsed = Parsed(word.text, number, (word,))
+                found.setdefault(owners[owner], []).append(
+                    Candidate(owners[owner], parsed, row.page, UNLABELLED_NPI_SCORE)
+                )
+    return {name: hits[0] for name, hits in found.items() if len(hits) == 1}
+
+
+def _owner(view: DocumentView, row: Row, index: int) -> str | None:
+    """The one kind of party (ordering, rendering, patient) named left of the number on its
+    row, else on the nearest of the few rows above that names exactly one."""
+    left = _owners_in([norm_token(w.text) for w in row.words[:index]])
+    if left:
+        return left[-1]
+    rows = view.page_rows(row.page)
+    for above in reversed(rows[max(0, row.index - _LOOKBACK_ROWS) : row.index]):
+        named = set(_owners_in([norm_token(w.text) for w in above.words]))
+        if len(named) == 1:
+            return named.pop()
+        if named:
+            return None
+    return None
+
+
+def _owners_in(tokens: list[str]) -> list[str]:
+    return [
+        owner
+        for token in tokens
+        for owner, words in CONTEXT_WORDS.items()
+        if token and any(close(token, word) for word in words)
+    ]

@@ -1,0 +1,274 @@
+"""OCR slips on fax pages that extraction mends, each behind a validator, at lower confidence."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from caredesk.domain.documents import BoundingBox, OcrWord, PageResult, PageSource
+from caredesk.ingest.extract.arithmetic import (
+    quantity_from_prices,
+    repaired_amount,
+    repaired_quantity_amount,
+    shared_prefix_codes,
+)
+from caredesk.ingest.extract.clinical_codes import procedure_code
+from caredesk.ingest.extract.coded import _codes_with_words
+from caredesk.ingest.extract.engine import DocumentView, birth_date_by_age, member_id_in_rows
+from caredesk.ingest.extract.invoice import checked_amount, item_code, item_description
+from caredesk.ingest.extract.layout import LabelIndex, close, rows_of
+from caredesk.ingest.extract.parsers import (
+    REPAIRED_ID_QUALITY,
+    REPAIRED_NPI_QUALITY,
+    amount_groups,
+    parse_member_id,
+    parse_npi,
+    parse_person,
+    parse_reference,
+)
+from caredesk.ingest.extract.payers import parse_payer, parse_plan, payer_misspelt, plan_anywhere
+from caredesk.ingest.extract.referral import PHRASES, extract_referral
+from caredesk.ingest.extract.unlabelled import npis_by_section
+from caredesk.ingest.extract.values import DateContext
+from caredesk.ingest.preprocess import estimate_skew
+
+CONTEXT = DateContext()
+
+
+def words(text: str, *, y: float = 100, x: float = 100, gap: float = 12) -> list[OcrWord]:
+    """Words of `text` on one line, 15 px a character, 30 px tall."""
+    out = []
+    for token in text.split():
+        box = BoundingBox(
+            x0=x, y0=y, x1=x + 15 * len(token), y1=y + 30, page_width=2550, page_height=3300
+        )
+        out.append(OcrWord(text=token, bbox=box, confidence=90, line=0, block=0))
+        x = box.x1 + gap
+    return out
+
+
+def page(*lines: str) -> PageResult:
+    found = [w for i, line in enumerate(lines) for w in words(line, y=100 + 60 * i)]
+    return PageResult(
+        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(found)
+    )
+
+
+# --- ids, codes and names ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ("TWIN39283717", "TWM-39283717"),
+        ("TWVM-64527608", "TWM-64527608"),
+        ("OFH251526035", "QFH251526035"),
+    ],
+)
+def test_a_garbled_payer_prefix_is_repaired_when_the_digits_fit(
+    printed: str, expected: str
+) -> None:
+    parsed = parse_member_id(words(printed), CONTEXT)
+    assert parsed is not None and parsed.normalized == expected
+    assert parsed.quality == REPAIRED_ID_QUALITY
+
+
+def test_a_known_prefix_keeps_full_quality_and_an_unknown_one_stays() -> None:
+    parsed = parse_member_id(words("QFH 251526035"), CONTEXT)
+    assert parsed is not None and parsed.normalized == "QFH251526035" and parsed.quality == 1.0
+    other = parse_member_id(words("ABC1234567"), CONTEXT)
+    assert other is not None and other.normalized == "ABC1234567"
+
+
+def test_a_member_id_is_found_without_its_label_only_in_its_payers_exact_format() -> None:
+    view = DocumentView(
+        "d", [page("Member Neo. QFH251526035", "Phone 555-0101")], LabelIndex(PHRASES)
+    )
+    found = member_id_in_rows(view)
+    assert found is not None and found.parsed.normalized == "QFH251526035"
+    assert found.label_score < 0.9
+    short = DocumentView("d", [page("Ref QFH25152603")], LabelIndex(PHRASES))
+    assert member_id_in_rows(short) is None  # eight digits: not a Quillfeather id
+
+
+def test_a_member_id_split_after_its_first_digit_or_one_slip_off_is_still_found() -> None:
+    split = parse_member_id(words("QFH1 76459456"), CONTEXT)
+    assert split is not None and split.normalized == "QFH176459456"
+    view = DocumentView("d", [page("1D #7 QFA774577412")], LabelIndex(PHRASES))
+    found = member_id_in_rows(view)
+    assert found is not None and found.parsed.normalized == "QFH774577412"
+    assert found.parsed.quality == REPAIRED_ID_QUALITY
+    assert parse_member_id(words("~£CC1 3201702321"), CONTEXT) is None  # too garbled to trust
+
+
+def test_plans_forgive_a_misspelt_word() -> None:
+    parsed = parse_plan(words("Lanternfish Modicaid"), CONTEXT)
+    assert parsed is not None and parsed.normalized == "Lanternfish Medicaid"
+    assert parsed.quality < 1.0
+
+
+def test_an_npi_failing_its_check_digit_is_mended_or_dropped() -> None:
+    good = parse_npi(words("1033885173"), CONTEXT)
+    assert good is not None and good.normalized == "1033885173" and good.quality == 1.0
+    mended = parse_npi(words("1033685173"), CONTEXT)  # 8 read as 6: only one slip passes
+    assert mended is not None and mended.normalized == "1033885173"
+    assert mended.quality == REPAIRED_NPI_QUALITY
+    assert parse_npi(words("1633885173"), CONTEXT) is None  # no usual slip makes it pass
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ("$1-044578", "SI-044578"),
+        ("CUST -70458", "CUST-70458"),
+        ("QF-PA~2026-4114824", "QF-PA-2026-4114824"),
+        ("F2026-46843", "F2026-46843"),
+        ("PO-2026-705", "PO-2026-705"),
+        ("LCG-26-04420381", "LCC-26-04420381"),
+    ],
+)
+def test_references_keep_their_letter_prefix(printed: str, expected: str) -> None:
+    parsed = parse_reference(words(printed), CONTEXT)
+    assert parsed is not None and parsed.normalized == expected
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        (". Crystal Loremton", "Crystal Loremton"),
+        ("Or. Jordan imitato", "Jordan Imitato"),
+        ("Brian (psumford", "Brian Ipsumford"),
+        ("Michael Fictionby DOG: 1969-11-25", "Michael Fictionby"),
+        ("LOREMTON,. CRYSTAL", "Crystal Loremton"),
+        ("(psumford, Brian", "Brian Ipsumford"),
+    ],
+)
+def test_person_names_shed_fax_noise(printed: str, expected: str) -> None:
+    parsed = parse_person(words(printed), CONTEXT)
+    assert parsed is not None and parsed.normalized == expected
+
+
+def test_an_icd_code_split_at_its_dot_is_joined_when_real() -> None:
+    found = [code for code, _ in _codes_with_words(words("M17 11 | Unilateral primary"))]
+    assert found == ["M17.11"]
+    assert [c for c, _ in _codes_with_words(words("M54.16 Radiculopathy"))] == ["M54.16"]
+
+
+def test_a_hcpcs_e_code_read_with_a_pound_sign_is_mended() -> None:
+    assert procedure_code("£0601") == "E0601"
+    assert procedure_code("€0250") == "E0250"
+    assert procedure_code("£60") is None
+
+
+def test_dob_label_read_with_zeros_still_matches() -> None:
+    assert close("008", "dob")
+    assert not close("date", "dale")
+
+
+def test_a_misread_bullet_does_not_hide_the_label_after_it() -> None:
+    (row,) = rows_of(page("¢ Diagnosis G47.33 Obstructive sleep apnea"))
+    hits = LabelIndex(PHRASES).find([row])
+    assert any(hit.phrase == "Diagnosis" for hit in hits)
+
+
+def test_an_npi_without_label_goes_to_the_section_that_names_its_owner() -> None:
+    view = DocumentView(
+        "d",
+        [page("Referring Provider Dr. Phillip Ersatzberg, MD", "NOI # 1705171076")],
+        LabelIndex(PHRASES),
+    )
+    owners = {"ordering": "ordering_provider_npi", "rendering": "rendering_provider_npi"}
+    found = npis_by_section(view, owners, taken=())
+    assert set(found) == {"ordering_provider_npi"}
+    assert found["ordering_provider_npi"].parsed.normalized == "1705171076"
+    assert npis_by_section(view, owners, taken={"1705171076"}) == {}
+
+
+def test_payers_and_plans_are_recognised_through_slips() -> None:
+    assert payer_misspelt("Quilifeather Feaith") == "quillfeather"
+    assert payer_misspelt("Tumbleweed and Lanternfish") is None  # two payers: no guess
+    parsed = parse_payer(words("Lantemfish Community Care"), CONTEXT)
+    assert parsed is not None and parsed.normalized == "lanternfish" and parsed.quality < 1.0
+    plan = plan_anywhere(words("Tumbleweed Mutual Tumbleweed Premier PPO TWM-21059470"))
+    assert plan is not None and plan.normalized == "Tumbleweed Premier PPO"
+    assert [w.text for w in plan.words] == ["Tumbleweed", "Premier", "PPO"]
+
+
+def test_the_one_old_date_is_the_birth_date_when_its_caption_is_lost() -> None:
+    view = DocumentView(
+        "d",
+        [
+            page(
+                "Patient Name Mockingbird, Michele",
+                "0.0.8: 2009-09-13",
+                "Date of Service 05/15/2026",
+            )
+        ],
+        LabelIndex(PHRASES),
+    )
+    found = birth_date_by_age(view)
+    assert found is not None and found.parsed.normalized == "2009-09-13"
+    assert found.label_score < 0.9
+    recent = DocumentView("d", [page("Seen 05/01/2026", "Next 06/01/2026")], LabelIndex(PHRASES))
+    assert birth_date_by_age(recent) is None
+
+
+def test_the_signer_is_the_orderer_even_when_ocr_garbles_the_signature_mark() -> None:
+    pages = [page("Thank you for seeing this patient.", "“8 Dr. Steven Ersatzberg, MD", "NPI: 1")]
+    fields = extract_referral(DocumentView("d", pages, LabelIndex(PHRASES)))
+    assert fields["ordering_provider_name"].normalized == "Steven Ersatzberg"
+    assert fields["ordering_provider_name"].confidence < 0.9
+    plain = [page("Seen by Dr. Steven Ersatzberg today.")]
+    assert "ordering_provider_name" not in extract_referral(
+        DocumentView("d", plain, LabelIndex(PHRASES))
+    )
+
+
+# --- invoice arithmetic ---------------------------------------------------------------------
+def test_quantity_times_unit_price_mends_one_misread_figure() -> None:
+    assert quantity_from_prices(Decimal("1340.70"), Decimal("446.90")) == "3"
+    assert quantity_from_prices(Decimal("162.16"), Decimal("38.04")) is None
+    assert repaired_amount(Decimal("289.70"), 3, Decimal("99.90")) == Decimal("299.70")
+    assert repaired_amount(Decimal("299.70"), 3, Decimal("99.90")) is None
+    assert repaired_amount(Decimal("100.00"), 3, Decimal("99.90")) is None  # not one slip
+    assert repaired_quantity_amount(Decimal("162.16"), Decimal("38.04")) == ("4", Decimal("152.16"))
+
+
+def test_checked_amount_derives_lost_or_misread_counts() -> None:
+    assert checked_amount("289.70", "3", "99.90") == ("299.70", "3", True)
+    assert checked_amount("20.19", "32", "6.73") == ("20.19", "3", True)
+    assert checked_amount("1340.70", "", "446.90") == ("1340.70", "3", True)
+    assert checked_amount("65.22", "1", "65.22") == ("65.22", "1", False)
+    assert checked_amount("65.22", "", None) == ("65.22", "", False)
+
+
+def test_article_codes_share_the_tables_prefix() -> None:
+    codes = ["VZ-51007", "VZ-40211", "VVZ-40218", "VZZ2-88001", "VZ-70315"]
+    assert shared_prefix_codes(codes) == [
+        "VZ-51007",
+        "VZ-40211",
+        "VZ-40218",
+        "VZ-88001",
+        "VZ-70315",
+    ]
+    assert shared_prefix_codes(["SO-1", "SOO-2"]) == ["SO-1", "SOO-2"]  # no majority: left alone
+    assert item_code("£0271") == "E0271"
+    assert item_code("MM~51130") == "MM-51130"
+    assert item_code("SO-51007 |") == "SO-51007"
+    assert item_description(words("Arthroscopy blade (box of 5}")) == "Arthroscopy blade (box of 5)"
+
+
+def test_a_currency_sign_does_not_split_an_amount_with_a_thousands_space() -> None:
+    groups = amount_groups(words("Net amount €1 522.08", gap=6))
+    assert [" ".join(w.text for w in g) for g in groups] == ["€1 522.08"]
+
+
+# --- reading ----------------------------------------------------------------------------------
+def test_a_level_streak_does_not_pin_the_skew_of_a_faint_page(form_image: Image.Image) -> None:
+    turned = form_image.rotate(3.0, fillcolor=255)
+    draw = ImageDraw.Draw(turned)
+    for row in range(300, 3000, 400):  # a dirty fax head's level streaks across the page
+        draw.line([(0, row), (turned.width, row)], fill=0, width=3)
+    ink = (np.asarray(turned.convert("L")) < 128).astype(np.uint8)
+    assert estimate_skew(ink, max_angle=15, dpi=300) == pytest.approx(-3.0, abs=0.3)
