@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from caredesk.domain.documents import ExtractionResult, PageResult
+from caredesk.domain.documents import ExtractionResult, PageResult, PageStatus
 from caredesk.ingest.limits import IngestLimits
 from caredesk.ingest.pipeline import read_pages, understand
 from caredesk.ingest.preprocess import PreprocessOptions
@@ -115,9 +115,19 @@ def pages_of(path: Path, options: PreprocessOptions, limits: IngestLimits) -> li
         pages: list[PageResult] = pickle.loads(cached.read_bytes())  # noqa: S301 - our own cache
         return pages
     pages = list(read_pages(path, limits=limits, options=options))
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_bytes(pickle.dumps(pages))
+    if not any(_transient_failure(page) for page in pages):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(pickle.dumps(pages))
     return pages
+
+
+def _transient_failure(page: PageResult) -> bool:
+    """A page lost to a timeout or a crashed worker (a busy machine, a killed run) is read
+    again next time; a blank or undecodable page is what the file is, and is kept."""
+    reason = page.reason or ""
+    return page.status == PageStatus.UNREADABLE and (
+        "longer than" in reason or "crashed" in reason or "OCR failed" in reason
+    )
 
 
 def documents(corpus: Path) -> list[tuple[Path, dict[str, Any]]]:
