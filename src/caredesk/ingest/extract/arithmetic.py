@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
-from caredesk.ingest.extract.parsers import edit_distance
+from caredesk.ingest.extract.layout import edit_distance
 
 MAX_QUANTITY = 999
 

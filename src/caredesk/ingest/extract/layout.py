@@ -209,11 +209,12 @@ def close(token: str, wanted: str) -> bool:
     if len(wanted) < 5 or abs(len(token) - len(wanted)) > 2:
         return token == wanted
     allowed = 2 if len(wanted) >= 8 else 1
-    return _distance(token, wanted, allowed) <= allowed
+    return edit_distance(token, wanted, allowed) <= allowed
 
 
-def _distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up once it exceeds `limit`."""
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance of two short strings; with `limit`, gives up (returning
+    limit + 1) as soon as the distance must exceed it."""
     previous = list(range(len(b) + 1))
     for i, char_a in enumerate(a, start=1):
         current = [i]
@@ -221,7 +222,7 @@ def _distance(a: str, b: str, limit: int) -> int:
             current.append(
                 min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
             )
-        if min(current) > limit:
+        if limit is not None and min(current) > limit:
             return limit + 1
         previous = current
     return previous[-1]

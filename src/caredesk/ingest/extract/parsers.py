@@ -11,6 +11,7 @@ from caredesk.domain.codes import (
     npi_is_valid,
 )
 from caredesk.domain.documents import Normalized, OcrWord
+from caredesk.ingest.extract.layout import edit_distance
 from caredesk.ingest.extract.values import DateContext, parse_amount, parse_date
 
 _CREDENTIALS = {"md", "do", "np", "pa", "pa-c", "rn", "dpm", "phd", "mbbs", "fnp", "aprn"}
@@ -186,19 +187,6 @@ def payer_prefix(printed: str, digits: int) -> str | None:
     if not ranked or ranked[0][0] > 2 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
         return None
     return ranked[0][1]
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance of two short strings."""
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
 
 
 _MEMBER_ID_PATTERN = re.compile(

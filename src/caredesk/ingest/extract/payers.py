@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 
 from caredesk.domain.documents import OcrWord
-from caredesk.ingest.extract.parsers import Parsed, edit_distance, norm_word, parse_text
+from caredesk.ingest.extract.layout import edit_distance
+from caredesk.ingest.extract.parsers import Parsed, norm_word, parse_text
 from caredesk.ingest.extract.values import DateContext
 
 # The shared fictional world's payers: id, display name, short code, plans.
