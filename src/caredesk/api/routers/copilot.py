@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 import structlog
@@ -21,6 +22,7 @@ from caredesk.api.resources import Resources
 from caredesk.copilot import Answer, CaseDocumentText, CopilotEvent, Question
 from caredesk.copilot.answers import MAX_QUESTION_CHARS, Citation, SupportKind
 from caredesk.copilot.threads import (
+    ThreadMessage,
     ThreadSummary,
     Turn,
     ensure_writable,
@@ -108,32 +110,11 @@ class AnswerOut(BaseModel):
     message_id: str
 
 
-class ThreadOut(BaseModel):
-    id: str
-    title: str
-    case_id: str | None
-    message_count: int
-    created_at: datetime
-    updated_at: datetime
+@dataclass(frozen=True)
+class ThreadDetail(ThreadSummary):
+    """A thread with its messages in order (the service's own records, as they are)."""
 
-
-class MessageOut(BaseModel):
-    id: str
-    seq: int
-    role: str
-    text: str
-    context: dict[str, Any]
-    citations: list[dict[str, Any]]
-    engine: str | None
-    model: str | None
-    prompt: str | None
-    confidence: float | None
-    abstained: bool | None
-    created_at: datetime
-
-
-class ThreadDetail(ThreadOut):
-    messages: list[MessageOut]
+    messages: list[ThreadMessage]
 
 
 def answer_out(answer: Answer, turn: Turn) -> dict[str, Any]:
@@ -238,17 +219,16 @@ def _sse(kind: str, payload: dict[str, Any]) -> str:
 @router.get(
     "/threads",
     dependencies=[allow(CASE_WORKERS)],
-    response_model=list[ThreadOut],
+    response_model=list[ThreadSummary],
     summary="Your copilot threads",
 )
 def threads(
     resources: ResourcesDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ThreadOut]:
+) -> list[ThreadSummary]:
     """Your threads, most recently active first."""
-    found: list[ThreadSummary] = list_threads(resources.read_db, principal.user_id, limit)
-    return [ThreadOut(**vars(summary)) for summary in found]
+    return list_threads(resources.read_db, principal.user_id, limit)
 
 
 @router.get(
@@ -261,9 +241,7 @@ def threads(
 def thread(thread_id: str, resources: ResourcesDep, principal: CurrentPrincipal) -> ThreadDetail:
     """Questions and answers in order, with citations, engine, prompt and confidence."""
     summary, messages = read_thread(resources.read_db, thread_id, principal.user_id, principal.role)
-    return ThreadDetail(
-        **vars(summary), messages=[MessageOut(**vars(message)) for message in messages]
-    )
+    return ThreadDetail(**vars(summary), messages=messages)
 
 
 __all__ = ["StoredCaseRecords", "router"]
