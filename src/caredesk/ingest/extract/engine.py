@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -276,6 +276,21 @@ def _without_leaders(parser: Parser) -> Parser:
         return parser(kept, context) if kept else None
 
     return parse
+
+
+def labelled_candidates(
+    view: DocumentView, fields: Mapping[str, tuple[Sequence[str], Parser]]
+) -> dict[str, list[Candidate]]:
+    """For each field, one candidate per label of it whose value reads."""
+    candidates: dict[str, list[Candidate]] = {}
+    for name, (phrases, parser) in fields.items():
+        for hit in view.hits_for(phrases):
+            parsed = read_label(view, hit, parser)
+            if parsed is not None and parsed.words:
+                candidates.setdefault(name, []).append(
+                    Candidate(name, parsed, hit.row.page, label_score(hit))
+                )
+    return candidates
 
 
 def label_score(hit: LabelHit) -> float:

@@ -18,8 +18,7 @@ from caredesk.ingest.extract.engine import (
     DocumentView,
     best_field,
     confidence_of,
-    label_score,
-    read_label,
+    labelled_candidates,
 )
 from caredesk.ingest.extract.layout import LabelHit, Row, evidence_for, gap_split
 from caredesk.ingest.extract.parsers import (
@@ -143,14 +142,7 @@ PHRASES = tuple(
 
 
 def extract_invoice(view: DocumentView) -> tuple[dict[str, ExtractedField], list[LineItem]]:
-    candidates: dict[str, list[Candidate]] = {}
-    for name, (phrases, parser) in FIELDS.items():
-        for hit in view.hits_for(phrases):
-            parsed = read_label(view, hit, parser)
-            if parsed is not None and parsed.words:
-                candidates.setdefault(name, []).append(
-                    Candidate(name, parsed, hit.row.page, label_score(hit))
-                )
+    candidates = labelled_candidates(view, FIELDS)
     _balance_totals(candidates)
     fields = {
         name: found

@@ -9,9 +9,8 @@ from caredesk.ingest.extract.engine import (
     DocumentView,
     best_field,
     birth_date_by_age,
-    label_score,
+    labelled_candidates,
     paragraph_after,
-    read_label,
 )
 from caredesk.ingest.extract.layout import Row, label_tokens, norm_token
 from caredesk.ingest.extract.parsers import (
@@ -65,14 +64,7 @@ _ASSESSMENT_TOKENS = [label_tokens(p) for p in ASSESSMENT]
 
 
 def extract_note(view: DocumentView) -> dict[str, ExtractedField]:
-    candidates: dict[str, list[Candidate]] = {}
-    for name, (phrases, parser) in FIELDS.items():
-        for hit in view.hits_for(phrases):
-            parsed = read_label(view, hit, parser)
-            if parsed is not None and parsed.words:
-                candidates.setdefault(name, []).append(
-                    Candidate(name, parsed, hit.row.page, label_score(hit))
-                )
+    candidates = labelled_candidates(view, FIELDS)
     _banner_name(view, candidates)
     _first_date(view, candidates)
     if "date_of_birth" not in candidates:
