@@ -63,6 +63,20 @@ def test_tesseract_gets_the_same_pixels_in_one_bit(form_image: Image.Image) -> N
     assert np.array_equal(np.asarray(bilevel.convert("L")), np.asarray(prepared.image))
 
 
+def test_fax_resolution_pages_go_to_tesseract_in_grey(form_image: Image.Image) -> None:
+    fax = form_image.resize((form_image.width * 204 // 300, form_image.height * 204 // 300))
+
+    at_fax = prepare(fax, 204, PreprocessOptions())
+    at_scan = prepare(form_image, 300, PreprocessOptions())
+
+    assert at_fax.dpi == 204, "a fax page is read at its own resolution"
+    assert at_fax.for_tesseract().mode == "L" and not at_fax.bilevel
+    assert len(np.unique(np.asarray(at_fax.image))) > 2, "strokes keep their grey edges"
+    assert at_scan.for_tesseract().mode == "1", "a 300 dpi page is thresholded"
+    assert prepare(fax, 204, PreprocessOptions(grey_below_dpi=0)).for_tesseract().mode == "1"
+    assert prepare(fax, 150, PreprocessOptions()).dpi == 200, "low resolutions are upscaled"
+
+
 def test_each_step_can_be_switched_off(form_image: Image.Image) -> None:
     turned = form_image.rotate(4, fillcolor=255)
     off = PreprocessOptions(

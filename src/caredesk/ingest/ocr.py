@@ -1,4 +1,4 @@
-"""Tesseract OCR (the only module that imports pytesseract): words, quality, page-parallel runs."""
+"""Page OCR: clean, read (ingest/tesseract.py), grade, and run pages in parallel."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pytesseract
 from PIL import Image
 
 from caredesk.domain.documents import (
@@ -33,15 +31,14 @@ from caredesk.ingest.preprocess import (
     find_checkboxes,
     limit_threads,
     prepare,
-    turn_upright,
 )
+from caredesk.ingest.tesseract import OcrError, read_words, upright_rotation
 
 LOW_CONFIDENCE = 60.0
 # Below this a page is read again after asking tesseract's OSD which way up it is: an upright
 # page scores ~90, a page on its side or upside down ~40. OSD costs about as much as OCR, so
 # it runs only when the first read doubts the page.
 ORIENTATION_DOUBT = 70.0
-MIN_OSD_CONFIDENCE = 2.0
 MIN_INK, MAX_INK = 0.0005, 0.6
 
 
@@ -60,12 +57,10 @@ def read_page(job: OcrJob) -> PageResult:
     """Preprocess and OCR one page; every failure becomes an unreadable page with a reason."""
     try:
         return _read_page(job)
+    except OcrError as exc:
+        return unreadable(job.number, str(exc))
     except RuntimeError as exc:
-        if "timeout" in str(exc).lower():
-            return unreadable(job.number, f"OCR took longer than {job.timeout_s:g} s")
         return unreadable(job.number, f"OCR failed ({type(exc).__name__})")
-    except pytesseract.TesseractError:
-        return unreadable(job.number, "OCR failed (tesseract reported an error)")
     except (MemoryError, ValueError, OSError) as exc:
         return unreadable(
             job.number, f"the page image could not be processed ({type(exc).__name__})"
@@ -78,13 +73,13 @@ def _read_page(job: OcrJob) -> PageResult:
     if ink < MIN_INK or ink > MAX_INK:
         shade = "white" if ink < MIN_INK else "black"
         return unreadable(job.number, f"no text found: the page is blank ({shade})")
-    words = tesseract_words(prepared.for_tesseract(), prepared.dpi, job.timeout_s)
+    words = read_words(prepared.for_tesseract(), prepared.dpi, job.timeout_s)
     result = page_result(job.number, words, prepared.image, prepared.dpi, skew=prepared.skew)
     if job.options.orientation and result.mean_confidence < ORIENTATION_DOUBT:
-        rotation = _osd_rotation(prepared.for_tesseract(), job.timeout_s)
+        rotation = upright_rotation(prepared.for_tesseract(), prepared.dpi)
         if rotation:
-            upright = prepare(turn_upright(job.image, rotation), job.dpi, job.options)
-            turned_words = tesseract_words(upright.for_tesseract(), upright.dpi, job.timeout_s)
+            upright = prepared.turned(rotation)
+            turned_words = read_words(upright.for_tesseract(), upright.dpi, job.timeout_s)
             turned = page_result(
                 job.number,
                 turned_words,
@@ -155,53 +150,6 @@ def _blank_checked(result: PageResult) -> PageResult:
     return result.model_copy(
         update={"status": PageStatus.UNREADABLE, "reason": "no text found on the page (blank?)"}
     )
-
-
-def tesseract_words(image: Image.Image, dpi: int, timeout_s: float) -> list[OcrWord]:
-    """Words with box, confidence, line and block from `image_to_data` (page segmentation 3)."""
-    table: dict[str, list[Any]] = pytesseract.image_to_data(
-        image,
-        lang="eng",
-        config=f"--psm 3 --dpi {dpi}",
-        output_type=pytesseract.Output.DICT,
-        timeout=timeout_s,
-    )
-    lines: dict[tuple[int, int, int], int] = {}
-    words: list[OcrWord] = []
-    for i, text in enumerate(table["text"]):
-        confidence = float(table["conf"][i])
-        if int(table["level"][i]) != 5 or not str(text).strip() or confidence < 0:
-            continue
-        key = (int(table["block_num"][i]), int(table["par_num"][i]), int(table["line_num"][i]))
-        line = lines.setdefault(key, len(lines))
-        left, top = float(table["left"][i]), float(table["top"][i])
-        bbox = BoundingBox(
-            x0=left,
-            y0=top,
-            x1=left + float(table["width"][i]),
-            y1=top + float(table["height"][i]),
-            page_width=image.width,
-            page_height=image.height,
-        )
-        words.append(
-            OcrWord(
-                text=str(text).strip(), bbox=bbox, confidence=confidence, line=line, block=key[0]
-            )
-        )
-    return words
-
-
-def _osd_rotation(image: Image.Image, timeout_s: float) -> int:
-    """Clockwise degrees that turn the page upright, per tesseract OSD; 0 when unsure."""
-    try:
-        osd = pytesseract.image_to_osd(
-            image, output_type=pytesseract.Output.DICT, timeout=timeout_s
-        )
-    except pytesseract.TesseractError:
-        return 0  # too few characters to decide: leave the page as it is
-    if float(osd.get("orientation_conf", 0.0)) < MIN_OSD_CONFIDENCE:
-        return 0
-    return int(osd.get("rotate", 0)) % 360
 
 
 def grade(mean_confidence: float, low_share: float) -> PageQuality:

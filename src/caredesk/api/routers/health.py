@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,6 +10,7 @@ from sqlalchemy import text
 from caredesk import __version__
 from caredesk.api.deps import ResourcesDep, public
 from caredesk.api.resources import Resources
+from caredesk.ingest.tesseract import missing_language_data, tessdata_dir
 
 router = APIRouter(tags=["health"])
 
@@ -36,7 +35,7 @@ def _check_blobs(resources: Resources) -> str:
 
 
 def _check_tesseract(_resources: Resources) -> str:
-    return "ok" if shutil.which("tesseract") else "tesseract not found on PATH"
+    return missing_language_data(tessdata_dir()) or "ok"
 
 
 READINESS_CHECKS = {
