@@ -165,27 +165,39 @@ def interleaved(inputs: dict[str, Any]) -> dict[str, float]:
     return {name: total / pages for name, total in totals.items()}
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of the live processes under `root` (itself included): the
-    OCR workers are children of multiprocessing's fork server, which getrusage cannot see."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
+def process_tree(root: int) -> list[list[str]]:
+    """The `/proc/<pid>/stat` fields after the command name of `root` and of every live
+    process under it. OCR workers are children of multiprocessing's fork server, not of the
+    process that owns the pool, so getrusage cannot see them."""
+    stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parents[int(entry.name)] = int(fields[1])
-        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
-    total = 0
-    for pid, used in ticks.items():
+    parents = {pid: int(fields[1]) for pid, fields in stats.items()}
+    tree = []
+    for pid, fields in stats.items():
         walk = pid
         while walk not in (0, 1, root) and walk in parents:
             walk = parents[walk]
-        total += used if walk == root else 0
-    return total / os.sysconf("SC_CLK_TCK")
+        if walk == root:
+            tree.append(fields)
+    return tree
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of the live processes under `root`, itself included."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in process_tree(root))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_kb(root: int) -> int:
+    """Resident memory of the live processes under `root`, itself included (KiB)."""
+    pages = sum(int(fields[21]) for fields in process_tree(root))
+    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _children_cpu() -> float:
@@ -301,38 +313,23 @@ def text_layer_pdf(pages: int, folder: Path) -> Path:
 
 
 RSS_PROBE = """
-import json, os, resource, sys, threading, time
+import importlib.util, json, os, resource, sys, threading, time
 from pathlib import Path
 from caredesk.ingest.limits import IngestLimits
 from caredesk.ingest.pipeline import read_pages
 from caredesk.ingest.preprocess import PreprocessOptions, prepare
 
-def tree_rss_kb(root):
-    # OCR workers are children of multiprocessing's fork server, not of this process, so
-    # getrusage(RUSAGE_CHILDREN) cannot see them: sum VmRSS over the process tree instead.
-    parents = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            parents[int(pid)] = int(fields[1])
-        except OSError:
-            continue
-    total = 0
-    for pid in parents:
-        walk = pid
-        while walk not in (0, 1, root) and walk in parents:
-            walk = parents[walk]
-        if walk == root:
-            try:
-                for line in open(f"/proc/{pid}/status"):
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except OSError:
-                continue
-    return total
+def bench_module(path):
+    # The suite's own process-tree helpers, loaded from its file (suites are not a package).
+    spec = importlib.util.spec_from_file_location("ocr_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ocr_bench"] = module
+    spec.loader.exec_module(module)
+    return module
 
 if __name__ == "__main__":
     started = time.perf_counter()
+    tree_rss_kb = bench_module(sys.argv[2]).tree_rss_kb
     peak, done = [0], threading.Event()
     def sample():
         while not done.wait(0.5):
@@ -361,7 +358,11 @@ def rss_batch(images: list[Image.Image], every: int, folder: Path) -> dict[str, 
     probe = folder / "rss_probe.py"
     probe.write_text(RSS_PROBE, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(probe), str(path)], env=ENV, capture_output=True, check=True, text=True
+        [sys.executable, str(probe), str(path), __file__],
+        env=ENV,
+        capture_output=True,
+        check=True,
+        text=True,
     )
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     return {

@@ -36,8 +36,8 @@ from caredesk.ingest.tesseract import OcrError, read_words, upright_rotation
 
 LOW_CONFIDENCE = 60.0
 # Below this a page is read again after asking tesseract's OSD which way up it is: an upright
-# page scores ~90, a page on its side or upside down ~40. OSD costs about as much as OCR, so
-# it runs only when the first read doubts the page.
+# page scores ~90, a page on its side or upside down ~40. OSD costs about half a read, so it
+# runs only when the first read doubts the page.
 ORIENTATION_DOUBT = 70.0
 MIN_INK, MAX_INK = 0.0005, 0.6
 
