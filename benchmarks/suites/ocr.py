@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,22 +148,36 @@ PLAIN = PreprocessOptions(
 )
 
 
-def interleaved(inputs: dict[str, Any]) -> dict[str, float]:
-    """Seconds per page of the four one-worker readers, page by page in rotating order."""
-    readers = {
-        "cli": lambda i: tesseract_cli(inputs["pngs"][i]),
-        "cli_prepared": lambda i: tesseract_cli(inputs["prepared_pngs"][i], inputs["prepared_dpi"]),
-        "one": lambda i: pipeline_seconds(inputs["page_tiffs"][i], 1),
-        "plain": lambda i: pipeline_seconds(inputs["page_tiffs"][i], 1, PLAIN),
+def interleaved(inputs: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+    """Wall-clock and CPU seconds per page of the four one-worker readers, page by page in
+    rotating order. CPU is the CLI's `tesseract` processes, or the pipeline's main process,
+    fork server and OCR worker; it hardly depends on what else the machine runs, so those
+    ratios hold on a busy machine too."""
+    me = os.getpid()
+
+    def pipeline_cpu() -> float:
+        return tree_cpu_seconds(me)
+
+    readers: dict[str, tuple[Callable[[int], float], Callable[[], float]]] = {
+        "cli": (lambda i: tesseract_cli(inputs["pngs"][i]), _children_cpu),
+        "cli_prepared": (
+            lambda i: tesseract_cli(inputs["prepared_pngs"][i], inputs["prepared_dpi"]),
+            _children_cpu,
+        ),
+        "one": (lambda i: pipeline_seconds(inputs["page_tiffs"][i], 1), pipeline_cpu),
+        "plain": (lambda i: pipeline_seconds(inputs["page_tiffs"][i], 1, PLAIN), pipeline_cpu),
     }
     names = list(readers)
-    totals = dict.fromkeys(names, 0.0)
+    wall, cpu = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
     pages = len(inputs["page_tiffs"])
     for index in range(pages):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
-            totals[name] += readers[name](index)
-    return {name: total / pages for name, total in totals.items()}
+            read, clock = readers[name]
+            before = clock()
+            wall[name] += read(index)
+            cpu[name] += clock() - before
+    return {n: t / pages for n, t in wall.items()}, {n: t / pages for n, t in cpu.items()}
 
 
 def process_tree(root: int) -> list[list[str]]:
@@ -203,26 +218,6 @@ def tree_rss_kb(root: int) -> int:
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def cpu_per_page(inputs: dict[str, Any]) -> dict[str, float]:
-    """CPU seconds per page of the CLI (as faxed, and on the prepared page) and of the
-    one-worker pipeline (main process, fork server and OCR worker), page by page. CPU time
-    hardly depends on what else the machine runs, so these ratios hold on a busy machine."""
-    totals = {"cli": 0.0, "cli_prepared": 0.0, "one": 0.0}
-    me = os.getpid()
-    for index, page in enumerate(inputs["page_tiffs"]):
-        before = _children_cpu()
-        tesseract_cli(inputs["pngs"][index])
-        middle = _children_cpu()
-        tesseract_cli(inputs["prepared_pngs"][index], inputs["prepared_dpi"])
-        totals["cli"] += middle - before
-        totals["cli_prepared"] += _children_cpu() - middle
-        before = tree_cpu_seconds(me)
-        pipeline_seconds(page, 1)
-        totals["one"] += tree_cpu_seconds(me) - before
-    pages = len(inputs["page_tiffs"])
-    return {name: total / pages for name, total in totals.items()}
 
 
 # Whole-document rows run on chunks of this many pages, each chunk read by the CLI (one page
@@ -388,8 +383,7 @@ def _measure(size: str, folder: Path) -> dict[str, Any]:
     inputs = write_inputs(images, folder)
     load_before = os.getloadavg()[0]
     warm_pools(folder)
-    per_page = interleaved(inputs)
-    cpu = cpu_per_page(inputs)
+    per_page, cpu = interleaved(inputs)
     whole = chunked(inputs)
     two, one_whole = whole["two"], whole["one"]
     mypdf = ocrmypdf(inputs["scanned"], count, 1)
