@@ -200,8 +200,9 @@ def papers(spec: CaseSpec) -> tuple[CaseBundle, list[Paper]]:
         text = _printed_text(document.content, document.truth.get("hidden_text", []))
         content, name = document.content, document.file_name
         if spec.fax:
-            images, profile = raster.fax_pages(content, Random(f"fax:{spec.seed}:{name}"))
-            content, name = raster.g4_tiff(images, profile.dpi_y), name.replace(".pdf", ".tif")
+            sent = raster.fax_pages(content, Random(f"fax:{spec.seed}:{name}"))
+            content = raster.g4_tiff(sent.images, sent.profile.dpi_y)
+            name = name.replace(".pdf", ".tif")
         made.append(Paper(name, content, text))
     return bundle, made
 

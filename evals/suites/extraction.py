@@ -83,9 +83,12 @@ class Scores:
     by_field: dict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_type: dict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_variant: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    by_readability: dict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
-    documents_by_readability: dict[tuple[str, str], int] = field(
-        default_factory=lambda: defaultdict(int)
+    # Breakdowns of the document-level tallies: {table: {(variant, group): Tally}}.
+    by_group: dict[str, dict[tuple[str, str], Tally]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Tally))
+    )
+    documents_by_group: dict[str, dict[tuple[str, str], int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
     classified: list[tuple[str, str]] = field(default_factory=list)
     accepted: list[bool] = field(default_factory=list)
@@ -215,6 +218,25 @@ def readability(result: ExtractionResult) -> str:
     return "worst page 75–85" if worst >= 75 else "worst page < 75"
 
 
+def fax_condition(truth: dict[str, Any]) -> str:
+    """How the corpus degraded a document: fax resolution, and the share of the original's
+    solid ink still black on its worst page (the generator measures it; strokes that are gone
+    cannot be read by any engine)."""
+    kept = truth.get("image", {}).get("ink_kept")
+    if not kept:
+        return "desk scan (JPEG)" if truth["variant"] == "fax" else "not faxed"
+    mode = "standard" if truth["image"]["dpi"][1] < 150 else "fine"
+    worst = min(kept)
+    share = "≥ 0.95" if worst >= 0.95 else "0.80–0.95" if worst >= 0.8 else "< 0.80"
+    return f"{mode} mode, ink kept {share}"
+
+
+GROUP_TABLES = {
+    "readability": "By how well the pages read (worst page's mean OCR confidence)",
+    "condition": "By fax condition (resolution mode; worst page's share of solid ink kept)",
+}
+
+
 def score_document(truth: dict[str, Any], result: ExtractionResult, scores: Scores) -> None:
     doc_type, variant = truth["doc_type"], truth["variant"]
     before = Tally()
@@ -252,9 +274,9 @@ def score_document(truth: dict[str, Any], result: ExtractionResult, scores: Scor
         )
     after = scores.by_variant[variant]
     delta = Tally(after.tp - before.tp, after.fp - before.fp, after.fn - before.fn)
-    group = (variant, readability(result))
-    scores.by_readability[group].add(delta)
-    scores.documents_by_readability[group] += 1
+    for table, group in (("readability", readability(result)), ("condition", fax_condition(truth))):
+        scores.by_group[table][(variant, group)].add(delta)
+        scores.documents_by_group[table][(variant, group)] += 1
 
 
 def _record(scores: Scores, name: str, doc_type: str, variant: str, tally: Tally) -> None:
@@ -303,13 +325,16 @@ def report(
         f"{count} documents, {seconds:.0f} s. F1 cells are P / R / F1.",
         "## Per field\n\n" + _table(["field", "clean", "fax"], field_rows),
         "## Per document type\n\n" + _table(["type", "clean", "fax"], type_rows),
-        "## By how well the pages read (worst page's mean OCR confidence)\n\n"
-        + _table(
-            ["variant", "pages read", "documents", "P / R / F1"],
-            [
-                [v, g, scores.documents_by_readability[(v, g)], _prf(t)]
-                for (v, g), t in sorted(scores.by_readability.items())
-            ],
+        *(
+            f"## {title}\n\n"
+            + _table(
+                ["variant", "group", "documents", "P / R / F1"],
+                [
+                    [v, g, scores.documents_by_group[table][(v, g)], _prf(t)]
+                    for (v, g), t in sorted(scores.by_group[table].items())
+                ],
+            )
+            for table, title in GROUP_TABLES.items()
         ),
         "## Classification mistakes\n\n" + _table(["truth", "predicted", "count"], mistakes),
         f"## Preprocessing ablation (the first {ablation_docs} fax documents, F1)\n\n"

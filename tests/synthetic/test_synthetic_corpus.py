@@ -7,11 +7,13 @@ import io
 import json
 import re
 import warnings
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from random import Random
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 from pypdf import PdfReader
@@ -23,7 +25,7 @@ from caredesk.domain.codes import (
     normalize_icd10,
     npi_is_valid,
 )
-from caredesk.synthetic import FORMATS, LAYOUTS, build_file, generate_corpus, world
+from caredesk.synthetic import FORMATS, LAYOUTS, build_file, generate_corpus, raster, world
 from caredesk.synthetic.__main__ import app
 from caredesk.synthetic.documents import make_facts, render
 
@@ -213,3 +215,29 @@ def test_command_line_writes_a_corpus(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = (tmp_path / "manifest.jsonl").read_text().splitlines()
     assert [json.loads(line)["format"] for line in lines] == ["pdf", "pdf"]
+
+
+def test_truth_says_how_much_ink_each_fax_page_kept(truths: list[dict[str, Any]]) -> None:
+    faxed = [t for t in truths if t["variant"] == "fax" and t["format"] != "jpeg"]
+    assert faxed
+    for truth in faxed:
+        kept = truth["image"]["ink_kept"]
+        assert len(kept) == truth["pages"]
+        assert all(0.0 <= share <= 1.0 for share in kept)
+
+
+def test_ink_kept_falls_when_the_fax_threshold_nears_the_ink() -> None:
+    page = Image.new("L", (408, 200), 255)
+    page.paste(0, (40, 60, 360, 140))  # a solid block of ink
+    sharp = raster.FaxProfile(
+        dpi_y=raster.FINE_DPI_Y, ink=10, paper=245, noise=10, threshold=0.55, speckles=0.0,
+        dropouts=0.0, skews=(1.5,), flipped_page=0,
+    )  # fmt: skip
+    # Ink at 118 on paper at 200 with the threshold at 110: most stroke pixels turn white.
+    washed = replace(sharp, ink=118, paper=200)
+    kept = []
+    for profile in (sharp, washed):
+        fax = raster.degrade_page(page, profile, 0, np.random.default_rng(3))
+        kept.append(raster.ink_kept(page, profile, 0, fax))
+    assert kept[0] > 0.95
+    assert kept[1] < 0.5

@@ -131,11 +131,13 @@ def _fax(pdf: bytes, file_format: str, rng: Random) -> Encoded:
         quality = rng.randint(55, 85)
         image = {"dpi": [raster.SCAN_DPI] * 2, "skew_degrees": [round(angle, 2)]}
         return Encoded(raster.jpeg(scanned, raster.SCAN_DPI, quality), 1, image)
-    images, profile = raster.fax_pages(pdf, rng, max_pages=1 if file_format == "png" else None)
+    sent = raster.fax_pages(pdf, rng, max_pages=1 if file_format == "png" else None)
+    images, profile = sent.images, sent.profile
     dpi = (raster.FAX_DPI_X, profile.dpi_y)
     flipped = profile.flipped_page
     image = {"dpi": list(dpi), "skew_degrees": [round(skew, 2) for skew in profile.skews],
-             "upside_down_pages": [] if flipped is None else [flipped + 1]}  # fmt: skip
+             "upside_down_pages": [] if flipped is None else [flipped + 1],
+             "ink_kept": [round(share, 3) for share in sent.ink_kept]}  # fmt: skip
     if file_format == "tiff":
         return Encoded(raster.g4_tiff(images, profile.dpi_y), len(images), image)
     if file_format == "png":
