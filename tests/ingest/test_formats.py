@@ -138,6 +138,54 @@ def test_fax_tiff_g4_at_204_by_98_is_made_square(
     assert "QFH123456789" in page.text
 
 
+def _fax_of(form_image: Image.Image) -> Image.Image:
+    """The form as a standard-mode (204×98 dpi) fax page: 1 bit, non-square pixels."""
+    fax = form_image.resize(
+        (round(form_image.width * 204 / 300), round(form_image.height * 98 / 300))
+    )
+    return fax.point(lambda v: 255 if v > 160 else 0).convert("1")
+
+
+def test_fax_pdf_page_gives_the_pixels_a_fax_tiff_gives(
+    write_file: WriteFile, form_image: Image.Image
+) -> None:
+    fax = _fax_of(form_image)
+    as_pdf, as_tiff = io.BytesIO(), io.BytesIO()
+    fax.save(as_pdf, format="PDF", dpi=(204, 98))
+    fax.save(as_tiff, format="TIFF", compression="group4", dpi=(204, 98))
+    (from_pdf,) = list(
+        open_document(write_file("fax.pdf", as_pdf.getvalue()), IngestLimits()).pages()
+    )
+    (from_tiff,) = list(
+        open_document(write_file("fax.tif", as_tiff.getvalue()), IngestLimits()).pages()
+    )
+    assert isinstance(from_pdf, RasterPage) and isinstance(from_tiff, RasterPage)
+    # Read at the bitmap's own 204 dpi, made square, not rendered at 300 dpi.
+    assert from_pdf.dpi == from_tiff.dpi == 204
+    assert from_pdf.image.size == from_tiff.image.size
+    assert from_pdf.image.tobytes() == from_tiff.image.tobytes()
+
+
+def test_image_pdf_pages_that_are_not_one_low_resolution_bitmap_are_rendered_at_300_dpi(
+    write_file: WriteFile, form_image: Image.Image
+) -> None:
+    from reportlab.lib.utils import ImageReader
+
+    fax = _fax_of(form_image)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=letter)
+    # The same fax bitmap on half of the page, beside nothing else: not the page itself.
+    canvas.drawImage(ImageReader(fax.convert("L")), 36, 36, width=306, height=396)
+    canvas.save()
+    sharp = io.BytesIO()
+    form_image.save(sharp, format="PDF", resolution=300)
+    for name, content in (("half.pdf", buffer.getvalue()), ("scan300.pdf", sharp.getvalue())):
+        (page,) = list(open_document(write_file(name, content), IngestLimits()).pages())
+        assert isinstance(page, RasterPage), name
+        assert page.dpi == 300, name
+        assert page.image.width == 2550, name  # 8.5 in at 300 dpi
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["PNG", "JPEG"])
 def test_png_and_jpeg_pages_are_read(
