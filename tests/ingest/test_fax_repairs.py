@@ -15,7 +15,7 @@ from caredesk.ingest.extract.arithmetic import (
     repaired_quantity_amount,
     shared_prefix_codes,
 )
-from caredesk.ingest.extract.clinical_codes import procedure_code
+from caredesk.ingest.extract.clinical_codes import icd_codes, procedure_code
 from caredesk.ingest.extract.coded import _codes_with_words
 from caredesk.ingest.extract.engine import DocumentView, birth_date_by_age, member_id_in_rows
 from caredesk.ingest.extract.invoice import checked_amount, item_code, item_description
@@ -153,6 +153,23 @@ def test_an_icd_code_split_at_its_dot_is_joined_when_real() -> None:
     found = [code for code, _ in _codes_with_words(words("M17 11 | Unilateral primary"))]
     assert found == ["M17.11"]
     assert [c for c, _ in _codes_with_words(words("M54.16 Radiculopathy"))] == ["M54.16"]
+
+
+@pytest.mark.parametrize(
+    ("printed", "lenient", "expected"),
+    [
+        ("€50.911 Malignant neoplasm of right female breast", False, ["C50.911"]),
+        ("©50.911 Malignant neoplasm", False, ["C50.911"]),
+        ("£11.9 Type 2 diabetes", False, ["E11.9"]),
+        # Two decimals could be a price: a code only under a diagnosis label or column.
+        ("Total €11.65 due", False, []),
+        ("€11.65 Type 2 diabetes mellitus with hyperglycemia", True, ["E11.65"]),
+    ],
+)
+def test_an_icd_letter_read_as_a_currency_sign_becomes_the_letter_of_a_real_code(
+    printed: str, lenient: bool, expected: list[str]
+) -> None:
+    assert icd_codes(printed, lenient=lenient) == expected
 
 
 def test_a_hcpcs_e_code_read_with_a_pound_sign_is_mended() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from caredesk.domain.codes import (
     is_cpt_format,
@@ -19,7 +20,24 @@ _ICD_DIGIT_FIRST = re.compile(r"(?<![\w.])([0-9][0-9][0-9A-Z]\.[0-9A-Z]{1,4})(?!
 _LETTER_AS_DIGIT = {"2": "Z", "5": "S", "8": "B", "0": "D", "6": "G", "7": "T", "1": "I"}
 
 
-_CENT_FOR_C = re.compile(r"(?<![\w.])[¢©](?=\d\d)")
+# Fax OCR reads the C of "C50.911" as "¢", "©" or "€", and the E of "E11.9" as "€" or "£".
+_SIGN_FOR_LETTER = re.compile(r"(?<![\w.])([¢©€£])(\d\d[0-9A-Z]?(?:\.?[0-9A-Z]{1,4})?)(?![\w])")
+_SIGN_LETTERS = {"¢": "C", "©": "C", "€": "CE", "£": "EC"}
+
+
+def _letter_for_sign(match: re.Match[str], *, lenient: bool) -> str:
+    """The capital a currency sign stands for: the one that makes a real code, else the
+    likeliest for that sign. What could be a price ("€11.65") stays one unless a diagnosis
+    label or column says codes are there (`lenient`)."""
+    letters, rest = _SIGN_LETTERS[match[1]], match[2]
+    if not lenient and re.fullmatch(r"\d+\.\d\d", rest):
+        return match[0]
+    real = [
+        letter
+        for letter in letters
+        if is_icd10cm_format(letter + rest) and icd10cm_exists(normalize_icd10(letter + rest))
+    ]
+    return (real or letters)[0] + rest
 
 
 def icd_codes(text: str, *, lenient: bool = False) -> list[str]:
@@ -31,7 +49,7 @@ def icd_codes(text: str, *, lenient: bool = False) -> list[str]:
     repairs one misread digit when exactly one repair is a real code.
     """
     codes = []
-    text = _CENT_FOR_C.sub("C", text)  # fax OCR reads the C of "C50.911" as "¢" or "©"
+    text = _SIGN_FOR_LETTER.sub(partial(_letter_for_sign, lenient=lenient), text)
     raws = list(_ICD_TOKEN.findall(text))
     if lenient:
         raws += [_LETTER_AS_DIGIT.get(r[0], r[0]) + r[1:] for r in _ICD_DIGIT_FIRST.findall(text)]
