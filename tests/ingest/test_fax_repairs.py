@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from caredesk.domain.documents import BoundingBox, OcrWord, PageResult, PageSource
+from caredesk.domain.documents import BoundingBox, DocType, OcrWord, PageResult, PageSource
+from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.arithmetic import (
     quantity_from_prices,
     repaired_amount,
@@ -289,3 +290,24 @@ def test_a_level_streak_does_not_pin_the_skew_of_a_faint_page(form_image: Image.
         draw.line([(0, row), (turned.width, row)], fill=0, width=3)
     ink = (np.asarray(turned.convert("L")) < 128).astype(np.uint8)
     assert estimate_skew(ink, max_angle=15, dpi=300) == pytest.approx(-3.0, abs=0.3)
+
+
+def test_requested_items_follow_a_misread_request_sentence_after_a_blank_line() -> None:
+    lines = [
+        (100, "We need the following infurmation to complete our review. Please fax it."),
+        # A blank line, then the list: the first item stands 3 lines below, the rest close.
+        (190, "* Office notes from the last 6 months"),
+        (240, "¢ Sleep study report including AH!"),
+        (290, "* Prior imaging reports"),
+        (600, "Sincerely,"),
+    ]
+    found = [w for y, text in lines for w in words(text, y=y)]
+    letter = PageResult(
+        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(found)
+    )
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [letter])
+    assert fields["requested_items"].normalized == [
+        "Office notes from the last 6 months",
+        "Sleep study report including AHI",
+        "Prior imaging reports",
+    ]

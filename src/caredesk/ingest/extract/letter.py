@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from caredesk.domain.documents import ExtractedField, OcrWord
 from caredesk.ingest.extract.engine import (
@@ -13,7 +14,7 @@ from caredesk.ingest.extract.engine import (
     member_id_in_rows,
     read_label,
 )
-from caredesk.ingest.extract.layout import Row, norm_token
+from caredesk.ingest.extract.layout import Row, close, norm_token
 from caredesk.ingest.extract.parsers import (
     Parsed,
     Parser,
@@ -171,7 +172,7 @@ def _continuation(view: DocumentView, start: Row) -> list[OcrWord]:
 def _requested_items(view: DocumentView) -> ExtractedField | None:
     """The bullet list under "We need the following information ...:"."""
     for row in view.rows:
-        if "following information" not in row.text.lower():
+        if not _asks_for_information(row):
             continue
         items: list[str] = []
         used: list[OcrWord] = []
@@ -181,7 +182,9 @@ def _requested_items(view: DocumentView) -> ExtractedField | None:
         )
         previous = sentence_end
         for below in rows[sentence_end.index + 1 :]:
-            if below.bottom - previous.bottom > 2.2 * below.height:
+            # The list may stand a blank line below its sentence; its items follow closely.
+            allowed = (2.2 if items else 3.5) * below.height
+            if below.bottom - previous.bottom > allowed:
                 break
             words = [w for w in below.words if norm_token(w.text) not in ("", "•")]
             if not words:
@@ -190,13 +193,27 @@ def _requested_items(view: DocumentView) -> ExtractedField | None:
                 words = words[1:]  # the bullet, as OCR reads it: "•", "¢", "«", "°"
             if not words:
                 continue
-            items.append(" ".join(w.text for w in words))
+            items.append(_acronyms_mended(" ".join(w.text for w in words)))
             used.extend(words)
             previous = below
         if items:
             parsed = Parsed(" ; ".join(items), list(items), tuple(used), 1.0)
             return _single(view, "requested_items", parsed, row.page, 0.95)
     return None
+
+
+def _asks_for_information(row: Row) -> bool:
+    """ "We need the following information ...", with an OCR slip or two forgiven."""
+    tokens = [norm_token(w.text) for w in row.words]
+    return any(
+        close(first, "following") and close(second, "information")
+        for first, second in pairwise(tokens)
+    )
+
+
+def _acronyms_mended(text: str) -> str:
+    """Fax OCR reads the I closing a capitalised acronym as "!" ("AH!" for "AHI")."""
+    return re.sub(r"\b([A-Z]{2,})!(?=\W|$)", r"\1I", text)
 
 
 def _validity(view: DocumentView) -> dict[str, ExtractedField]:
