@@ -311,3 +311,27 @@ def test_requested_items_follow_a_misread_request_sentence_after_a_blank_line() 
         "Sleep study report including AHI",
         "Prior imaging reports",
     ]
+
+
+def test_a_lone_digit_too_narrow_for_anything_but_a_one_is_read_as_one() -> None:
+    header = words("Procedure Code Service requested", y=100) + words("Units", y=100, x=1500)
+    row = words("81408 Molecular pathology procedure, level 9", y=160)
+    narrow = OcrWord(  # OCR read the "1" beside the table's rule as "4"; its ink is 7 px wide
+        text="4",
+        bbox=BoundingBox(x0=1590, y0=160, x1=1597, y1=190, page_width=2550, page_height=3300),
+        confidence=75,
+        line=0,
+        block=0,
+    )
+    wide = narrow.model_copy(update={"bbox": narrow.bbox.model_copy(update={"x0": 1582})})
+    for unit, expected in ((narrow, 1), (wide, 4)):
+        form = PageResult(
+            number=1,
+            source=PageSource.OCR,
+            width=2550,
+            height=3300,
+            dpi=300,
+            words=(*header, *row, unit),
+        )
+        fields, _ = extract_fields(DocType.REFERRAL, "referral", [form])
+        assert fields["procedure_codes"].normalized == [{"code": "81408", "units": expected}]

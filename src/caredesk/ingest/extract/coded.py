@@ -196,9 +196,23 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
             ]
             digits = [w for w in cells if w.text.isdigit()]
             if digits:
-                units, unit_words = int(digits[0].text), digits[:1]
+                units, unit_words = int(digit_text(digits[0])), digits[:1]
         found.append((code, units, [w for w in words if procedure_code(w.text)][:1] + unit_words))
     return found
+
+
+# The ink of a printed "1" is about a quarter as wide as it is tall; every other digit's is
+# half or more. Fax OCR reads a lone 1 beside a table rule as "4" or "7".
+_ONE_WIDTH = 0.38
+
+
+def digit_text(word: OcrWord) -> str:
+    """A number's text, with a lone digit whose ink is too narrow for anything but a 1 read
+    as 1."""
+    box = word.bbox
+    if len(word.text) == 1 and (box.x1 - box.x0) < _ONE_WIDTH * (box.y1 - box.y0):
+        return "1"
+    return word.text
 
 
 def _column_end(view: DocumentView, header: Row, hit: LabelHit | None) -> float:
