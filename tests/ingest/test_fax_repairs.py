@@ -232,8 +232,11 @@ def test_the_one_old_date_is_the_birth_date_when_its_caption_is_lost() -> None:
     assert birth_date_by_age(recent) is None
 
 
-def test_the_signer_is_the_orderer_even_when_ocr_garbles_the_signature_mark() -> None:
-    pages = [page("Thank you for seeing this patient.", "“8 Dr. Steven Ersatzberg, MD", "NPI: 1")]
+@pytest.mark.parametrize("mark", ["“8", "/sf", "sf"])
+def test_the_signer_is_the_orderer_even_when_ocr_garbles_the_signature_mark(mark: str) -> None:
+    pages = [
+        page("Thank you for seeing this patient.", f"{mark} Dr. Steven Ersatzberg, MD", "NPI: 1")
+    ]
     fields = extract_referral(DocumentView("d", pages, LabelIndex(PHRASES)))
     assert fields["ordering_provider_name"].normalized == "Steven Ersatzberg"
     assert fields["ordering_provider_name"].confidence < 0.9

@@ -290,6 +290,8 @@ def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> No
 
 
 _SIGNATURE_MARK = re.compile(r"[\W_]{0,2}[s8$5]?/?")
+# "/s/" whose closing slash OCR read as a letter: "/sf", "sf", "s1".
+_MANGLED_MARK = re.compile(r"[\W_]{0,2}[s$5][fl1|]")
 _CLINICIAN_CREDENTIALS = frozenset({"md", "do", "np", "pa-c", "dpm", "fnp", "aprn"})
 
 
@@ -297,7 +299,9 @@ def _signer(view: DocumentView, row: Row) -> Parsed | None:
     """The clinician who signed: "/s/ Dr. Jane Doe, MD", the mark as fax OCR reads it
     ("“8", "‘s/"), with a full name and a clinical credential after it."""
     words = list(row.words)
-    if len(words) < 3 or not _SIGNATURE_MARK.fullmatch(words[0].text) or words[0].text.isalnum():
+    mark = words[0].text if words else ""
+    plain = _SIGNATURE_MARK.fullmatch(mark) is not None and not mark.isalnum()
+    if len(words) < 3 or not (plain or _MANGLED_MARK.fullmatch(mark)):
         return None
     if norm_token(words[-1].text) not in _CLINICIAN_CREDENTIALS:
         return None
