@@ -338,3 +338,22 @@ def test_a_lone_digit_too_narrow_for_anything_but_a_one_is_read_as_one() -> None
         )
         fields, _ = extract_fields(DocType.REFERRAL, "referral", [form])
         assert fields["procedure_codes"].normalized == [{"code": "81408", "units": expected}]
+
+
+def test_providers_beside_npis_are_found_when_ocr_lost_their_captions() -> None:
+    garbled = [
+        "Refacing Proves",
+        "| Dr. Stacy Simulacra, MD 1071451573",
+        "Secwe yg Provitet Vuciity Nii",
+        "Sample Valley Sleep Lab 2694103401",
+    ]
+    fields = extract_referral(DocumentView("d", [page(*garbled)], LabelIndex(PHRASES)))
+    assert fields["ordering_provider_name"].normalized == "Stacy Simulacra"
+    assert fields["ordering_provider_npi"].normalized == "1071451573"
+    assert fields["rendering_provider_name"].normalized == "Sample Valley Sleep Lab"
+    assert fields["rendering_provider_npi"].normalized == "2694103401"
+    assert all(field.confidence < 0.9 for field in fields.values())
+    # Two clinicians beside NPIs: which one ordered is anyone's guess, so neither is taken.
+    two = [*garbled[:2], "Dr. Jane Placeholder, DO 1234567893"]
+    fields = extract_referral(DocumentView("d", [page(*two)], LabelIndex(PHRASES)))
+    assert "ordering_provider_name" not in fields

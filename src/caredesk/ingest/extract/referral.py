@@ -43,7 +43,11 @@ from caredesk.ingest.extract.payers import (
     payer_misspelt,
     plan_anywhere,
 )
-from caredesk.ingest.extract.unlabelled import npis_by_section
+from caredesk.ingest.extract.unlabelled import (
+    CLINICIAN_CREDENTIALS,
+    npis_by_section,
+    providers_beside_npis,
+)
 
 EXTRACTOR = "referral-layout-v1"
 
@@ -249,6 +253,9 @@ def _unlabelled(view: DocumentView, candidates: dict[str, list[Candidate]]) -> N
         }
         for name, candidate in npis_by_section(view, missing, taken).items():
             candidates[name] = [candidate]
+    taken = {str(c.parsed.normalized) for n in npi_fields.values() for c in candidates.get(n, [])}
+    for name, candidate in providers_beside_npis(view, taken).items():
+        candidates.setdefault(name, [candidate])
 
 
 def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
@@ -292,7 +299,6 @@ def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> No
 _SIGNATURE_MARK = re.compile(r"[\W_]{0,2}[s8$5]?/?")
 # "/s/" whose closing slash OCR read as a letter: "/sf", "sf", "s1".
 _MANGLED_MARK = re.compile(r"[\W_]{0,2}[s$5][fl1|]")
-_CLINICIAN_CREDENTIALS = frozenset({"md", "do", "np", "pa-c", "dpm", "fnp", "aprn"})
 
 
 def _signer(view: DocumentView, row: Row) -> Parsed | None:
@@ -303,7 +309,7 @@ def _signer(view: DocumentView, row: Row) -> Parsed | None:
     plain = _SIGNATURE_MARK.fullmatch(mark) is not None and not mark.isalnum()
     if len(words) < 3 or not (plain or _MANGLED_MARK.fullmatch(mark)):
         return None
-    if norm_token(words[-1].text) not in _CLINICIAN_CREDENTIALS:
+    if norm_token(words[-1].text) not in CLINICIAN_CREDENTIALS:
         return None
     signer = parse_person(words[1:], view.dates)
     return signer if signer is not None and signer.quality >= 1.0 else None

@@ -1,4 +1,5 @@
-"""Values found by their own shape when OCR lost their label: NPIs by check digit."""
+"""Values found by their own shape when OCR lost their label: NPIs by check digit, and the
+provider printed beside one."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from collections.abc import Collection
 from caredesk.domain.codes import npi_is_valid
 from caredesk.ingest.extract.engine import CONTEXT_WORDS, Candidate, DocumentView
 from caredesk.ingest.extract.layout import Row, close, norm_token
-from caredesk.ingest.extract.parsers import Parsed
+from caredesk.ingest.extract.parsers import Parsed, parse_name_text, parse_person
 
 # Found by shape and section, not by a label: never auto-accepted.
 UNLABELLED_NPI_SCORE = 0.8
 _NPI_WORD = re.compile(r"\d{10}")
 _LOOKBACK_ROWS = 3
+CLINICIAN_CREDENTIALS = frozenset({"md", "do", "np", "pa-c", "dpm", "fnp", "aprn"})
+# Words that make a name an organisation's (the facility that renders a service).
+_ORGANISATION_WORDS = frozenset(
+    {
+        "lab", "laboratory", "center", "centre", "clinic", "hospital", "imaging", "radiology",
+        "surgery", "medical", "pharmacy", "supply", "infusion", "diagnostics", "genomics",
+        "institute", "services", "rehabilitation", "therapy", "associates",
+    }
+)  # fmt: skip
 
 
 def npis_by_section(
@@ -60,3 +70,36 @@ def _owners_in(tokens: list[str]) -> list[str]:
         for owner, words in CONTEXT_WORDS.items()
         if token and any(close(token, word) for word in words)
     ]
+
+
+def providers_beside_npis(view: DocumentView, taken: Collection[str]) -> dict[str, Candidate]:
+    """Rows "<name> <NPI>" whose captions OCR lost: a clinician ("Dr. …", "…, MD") is the
+    ordering provider and an organisation ("… Sleep Lab") the rendering one, name and NPI
+    both; each only when the document has exactly one such row of its kind."""
+    found: dict[str, list[tuple[int, Parsed, Parsed]]] = {"ordering": [], "rendering": []}
+    for row in view.rows:
+        for index, word in enumerate(row.words):
+            number = word.text.strip(".,;:|")
+            if not _NPI_WORD.fullmatch(number) or number in taken or not npi_is_valid(number):
+                continue
+            left = [w for w in row.words[:index] if any(ch.isalnum() for ch in w.text)]
+            kind = _provider_kind([norm_token(w.text) for w in left])
+            parse = parse_person if kind == "ordering" else parse_name_text
+            name = parse(left, view.dates) if kind else None
+            if kind and name is not None:
+                found[kind].append((row.page, name, Parsed(word.text, number, (word,))))
+    out: dict[str, Candidate] = {}
+    for kind, rows in found.items():
+        if len(rows) == 1:
+            page, name, npi = rows[0]
+            for field, parsed in ((f"{kind}_provider_name", name), (f"{kind}_provider_npi", npi)):
+                out[field] = Candidate(field, parsed, page, UNLABELLED_NPI_SCORE)
+    return out
+
+
+def _provider_kind(tokens: list[str]) -> str | None:
+    if len(tokens) < 2:
+        return None
+    if tokens[0] == "dr" or tokens[-1] in CLINICIAN_CREDENTIALS:
+        return "ordering"
+    return "rendering" if _ORGANISATION_WORDS.intersection(tokens) else None
