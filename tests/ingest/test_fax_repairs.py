@@ -174,6 +174,7 @@ def test_an_icd_letter_read_as_a_currency_sign_becomes_the_letter_of_a_real_code
 
 
 def test_a_hcpcs_e_code_read_with_a_pound_sign_is_mended() -> None:
+    assert procedure_code("[95806") == "95806"  # the table's rule read as a bracket
     assert procedure_code("£0601") == "E0601"
     assert procedure_code("€0250") == "E0250"
     assert procedure_code("£60") is None
@@ -357,3 +358,11 @@ def test_providers_beside_npis_are_found_when_ocr_lost_their_captions() -> None:
     two = [*garbled[:2], "Dr. Jane Placeholder, DO 1234567893"]
     fields = extract_referral(DocumentView("d", [page(*two)], LabelIndex(PHRASES)))
     assert "ordering_provider_name" not in fields
+
+
+def test_a_reason_caption_followed_by_a_table_rule_still_heads_the_reason() -> None:
+    lines = ["Medical Necessity |", "Suspected obstructive sleep apnea. Loud snoring."]
+    fields = extract_referral(DocumentView("d", [page(*lines)], LabelIndex(PHRASES)))
+    assert (
+        fields["clinical_reason"].normalized == "Suspected obstructive sleep apnea. Loud snoring."
+    )

@@ -99,7 +99,7 @@ _PROCEDURE_TOKEN = re.compile(r"(?<![\w.\-])([0-9OIl]{4}[0-9FTU]|[A-V][0-9OIl]{4
 
 def procedure_code(token: str) -> str | None:
     """A CPT or HCPCS Level II code from one printed token, with OCR digit slips fixed."""
-    printed = re.sub(r"^[£€](?=\d{4}$)", "E", token.strip(".,;:()|"))  # "£0601": E0601
+    printed = re.sub(r"^[£€](?=\d{4}$)", "E", token.strip(".,;:()[]{}|"))  # "£0601": E0601
     match = _PROCEDURE_TOKEN.fullmatch(printed.upper())
     if match is None:
         return None

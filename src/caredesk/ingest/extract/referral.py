@@ -446,10 +446,12 @@ def _reason_captions(view: DocumentView) -> list[tuple[Row, float]]:
     """Rows ending with a reason caption ("7. CLINICAL INFORMATION", "Medical Necessity")."""
     found = []
     for row in view.rows:
-        tokens = [t for t in (norm_token(w.text) for w in row.words) if t]
+        # A table rule OCR read as "|" after the caption is not a word of it.
+        words = [w for w in row.words if any(ch.isalnum() for ch in w.text)]
+        tokens = [norm_token(w.text) for w in words]
         for phrase in _REASON_TOKENS:
             if len(tokens) >= len(phrase) and tuple(tokens[-len(phrase) :]) == phrase:
-                x_min = row.words[max(0, len(row.words) - len(phrase))].bbox.x0
+                x_min = words[len(words) - len(phrase)].bbox.x0
                 height = row.height
                 found.append((row, min(x_min, row.words[0].bbox.x0) - 3 * height))
                 break
