@@ -366,3 +366,40 @@ def test_a_reason_caption_followed_by_a_table_rule_still_heads_the_reason() -> N
     assert (
         fields["clinical_reason"].normalized == "Suspected obstructive sleep apnea. Loud snoring."
     )
+
+
+def test_invoice_items_survive_rules_ocr_read_between_and_beside_them() -> None:
+    columns = {
+        "pos": 130,
+        "code": 220,
+        "description": 420,
+        "qty": 1060,
+        "unit": 1180,
+        "amount": 1380,
+    }
+
+    def row(y: float, **cells: str) -> list[OcrWord]:
+        return [w for name, text in cells.items() for w in words(text, y=y, x=columns[name])]
+
+    table = [
+        *row(100, pos="Pos.", code="Art.-Nr.", description="Description", qty="Qty")
+        + row(100, unit="Unit price", amount="Amount"),
+        # Both decimal points lost: 3 x 99.90 = 299.70 vouches for them.
+        *row(150, pos="1", code="SO-51130", description="Lumbar support brace [", qty="3")
+        + row(150, unit="99 90", amount="299 70"),
+        *row(190, qty="|"),  # the rule under the row
+        *row(220, pos="2", code="$O-62044", description="| Arthroscopy shaver blade", qty="1")
+        + row(220, unit="612.03", amount="612.03"),
+        *row(270, pos="3", code="SO-51007-———_", description="Hinged knee orthosis", qty="2")
+        + row(270, unit="253.49", amount="506.98"),
+        *row(340, description="Net amount", amount="1418.71"),
+    ]
+    invoice = PageResult(
+        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(table)
+    )
+    _, items = extract_fields(DocType.INVOICE, "invoice", [invoice])
+    assert [(i.code, i.quantity, i.amount, i.description) for i in items] == [
+        ("SO-51130", "3", "299.70", "Lumbar support brace"),
+        ("SO-62044", "1", "612.03", "Arthroscopy shaver blade"),
+        ("SO-51007", "2", "506.98", "Hinged knee orthosis"),
+    ]

@@ -291,6 +291,8 @@ def _table_items(view: DocumentView, header: list[tuple[str, LabelHit]]) -> list
     for row in rows[first.row.index + 1 :]:
         if row.top - previous.bottom > 2.5 * max(row.height, first.height):
             break
+        if _rule_only(row):
+            continue  # a table rule between items, as OCR reads it ("|", "~ —")
         if row.words[0].bbox.x0 >= second_column:
             break  # the totals box, right-aligned under the table
         cells = _cells(row, spans)
@@ -300,6 +302,11 @@ def _table_items(view: DocumentView, header: list[tuple[str, LabelHit]]) -> list
         items.append(_item(view, row, cells, amount, has_quantity="quantity" in spans_kinds))
         previous = row
     return items
+
+
+def _rule_only(row: Row) -> bool:
+    """A row of nothing but marks OCR made of a table's rules: short, without digits."""
+    return all(len(w.text) <= 2 and not any(ch.isdigit() for ch in w.text) for w in row.words)
 
 
 def _column_spans(header: list[tuple[str, LabelHit]]) -> list[tuple[str, float, float]]:
@@ -338,21 +345,50 @@ def _item(
     if not has_quantity and len(description) > 1 and re.fullmatch(r"\d{1,3}", description[-1].text):
         # OCR lost the "Qty" caption: the count stands at the end of the description cell.
         quantity_words, description = description[-1:], description[:-1]
-    words = [*code_words, *description, *quantity_words, *amount.words]
     quantity = parse_quantity(" ".join(w.text for w in quantity_words)) or ""
     unit = parse_money(cells.get("unit", []), view.dates)
-    value, quantity, mended = checked_amount(
-        str(amount.normalized), quantity, str(unit.normalized) if unit else None
-    )
+    unit_value = str(unit.normalized) if unit else None
+    split = _split_cents(cells.get("amount", [])), _split_cents(cells.get("unit", []))
+    if split[0] and split[1] and quantity and Decimal(quantity) * split[1] == split[0]:
+        # "3  99 90  299 70": OCR lost both decimal points; the arithmetic vouches for them.
+        amount = Parsed(amount.value, f"{split[0]:.2f}", tuple(cells["amount"]))
+        unit_value = f"{split[1]:.2f}"
+    words = [*code_words, *description, *quantity_words, *amount.words]
+    value, quantity, mended = checked_amount(str(amount.normalized), quantity, unit_value)
     confidence = confidence_of(Candidate("line_item", Parsed("", "", tuple(words)), row.page, 1.0))
     return LineItem(
-        code=item_code(" ".join(w.text for w in code_words)),
-        description=item_description(description),
+        code=item_code(_code_text(code_words)),
+        description=item_description(_inked(description)),
         quantity=quantity,
         amount=value,
         confidence=round(confidence * (MENDED_ITEM_FACTOR if mended else 1.0), 4),
         evidence=evidence_for(view.document_id, row.page, words, EXTRACTOR),
     )
+
+
+def _split_cents(words: Sequence[OcrWord]) -> Decimal | None:
+    """An amount whose decimal point OCR lost between two words ("299 70"), or None."""
+    texts = [w.text.strip(" |€$£") for w in words if w.text.strip(" |")]
+    if len(texts) == 2 and texts[0].isdigit() and len(texts[0]) <= 6 and len(texts[1]) == 2:
+        return Decimal(f"{texts[0]}.{texts[1]}") if texts[1].isdigit() else None
+    return None
+
+
+def _code_text(words: Sequence[OcrWord]) -> str:
+    """The article code in its cell: the word with digits when there is one (OCR adds marks
+    for the rules beside it: "SO-62090 _ T"), else the cell's text."""
+    numbered = [w.text for w in words if any(ch.isdigit() for ch in w.text)]
+    return numbered[0] if numbered else " ".join(w.text for w in _inked(words))
+
+
+def _inked(words: Sequence[OcrWord]) -> list[OcrWord]:
+    """Words without the table rules OCR read at their ends ("|", "[", "_")."""
+    kept = list(words)
+    while kept and not any(ch.isalnum() for ch in kept[0].text):
+        kept = kept[1:]
+    while kept and not any(ch.isalnum() for ch in kept[-1].text):
+        kept = kept[:-1]
+    return kept
 
 
 def checked_amount(amount: str, quantity: str, unit: str | None) -> tuple[str, str, bool]:
@@ -383,6 +419,7 @@ _LETTERS_FOR = str.maketrans({"0": "O", "5": "S", "$": "S", "1": "I", "8": "B", 
 def item_code(printed: str) -> str:
     """A supplier's article code ("SO-51007"): OCR digits in its letter prefix made letters."""
     code = printed.strip(" |!()[]{}").upper().replace("~", "-")
+    code = re.sub(r"[-—–_]+$", "", code)  # a rule OCR ran into the code: "SO-51007-———_"
     if re.fullmatch(r"[£€]\d{4}", code):
         return "E" + code[1:]  # a HCPCS E-code whose E OCR read as a currency sign
     prefix, dash, rest = code.partition("-")
