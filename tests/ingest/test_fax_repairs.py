@@ -263,6 +263,26 @@ def test_checked_amount_derives_lost_or_misread_counts() -> None:
     assert checked_amount("1340.70", "", "446.90") == ("1340.70", "3", True)
     assert checked_amount("65.22", "1", "65.22") == ("65.22", "1", False)
     assert checked_amount("65.22", "", None) == ("65.22", "", False)
+    # An amount vouched for (the items add up to the subtotal) is kept; a lost count is not.
+    assert checked_amount("289.70", "3", "99.90", trust_amount=True) == ("289.70", "3", False)
+    assert checked_amount("1340.70", "", "446.90", trust_amount=True) == ("1340.70", "3", True)
+
+
+def test_receipt_amounts_that_add_up_to_the_subtotal_are_not_mended_to_a_misread_price() -> None:
+    receipt = page(
+        "Receipt no: 202621461",
+        "VZ-40218 CPAP humidifier chamber",
+        "6 x 57,67 346,02",
+        "VZ-88001 Shipping and handling",
+        "1 x 13,22 43,22",  # the unit price is the misread figure: 43,22
+        "SUBTOTAL 389,24",
+    )
+    fields, items = extract_fields(DocType.INVOICE, "receipt", [receipt])
+    assert fields["subtotal"].normalized == "389.24"
+    assert [(i.code, i.quantity, i.amount) for i in items] == [
+        ("VZ-40218", "6", "346.02"),
+        ("VZ-88001", "1", "43.22"),
+    ]
 
 
 def test_article_codes_share_the_tables_prefix() -> None:

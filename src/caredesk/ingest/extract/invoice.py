@@ -154,7 +154,9 @@ def extract_invoice(view: DocumentView) -> tuple[dict[str, ExtractedField], list
     for extra in (_vendor(view), _currency(view, fields)):
         if extra is not None:
             fields[extra.name] = extra
-    return fields, _line_items(view)
+    subtotal = fields.get("subtotal")
+    net = Decimal(str(subtotal.normalized)) if subtotal is not None else None
+    return fields, _line_items(view, net)
 
 
 _TOTALS = ("subtotal", "tax", "total_amount")
@@ -256,9 +258,22 @@ def _currency(view: DocumentView, fields: dict[str, ExtractedField]) -> Extracte
     return None
 
 
-def _line_items(view: DocumentView) -> list[LineItem]:
+def _line_items(view: DocumentView, subtotal: Decimal | None) -> list[LineItem]:
+    """The items, each amount checked against quantity x unit price; when the amounts as
+    printed add up to the subtotal and the checked ones do not, the misread figure was the
+    unit price ("1 x 13,22  43,22"), and the printed amounts stand."""
     header = _header(view)
-    items = _table_items(view, header) if header is not None else _till_items(view)
+
+    def read(trust_amounts: bool) -> list[LineItem]:
+        if header is not None:
+            return _table_items(view, header, trust_amounts=trust_amounts)
+        return _till_items(view, trust_amounts=trust_amounts)
+
+    items = read(trust_amounts=False)
+    if subtotal is not None and _sum(items) != subtotal:
+        printed = read(trust_amounts=True)
+        if _sum(printed) == subtotal:
+            items = printed
     codes = shared_prefix_codes([item.code for item in items])
     return [
         item if code == item.code else item.model_copy(update={"code": code})
@@ -280,7 +295,13 @@ def _header(view: DocumentView) -> list[tuple[str, LabelHit]] | None:
     return None
 
 
-def _table_items(view: DocumentView, header: list[tuple[str, LabelHit]]) -> list[LineItem]:
+def _sum(items: Sequence[LineItem]) -> Decimal:
+    return sum((Decimal(item.amount) for item in items), Decimal(0))
+
+
+def _table_items(
+    view: DocumentView, header: list[tuple[str, LabelHit]], *, trust_amounts: bool = False
+) -> list[LineItem]:
     first = header[0][1]
     rows = view.page_rows(first.row.page)
     items: list[LineItem] = []
@@ -299,7 +320,8 @@ def _table_items(view: DocumentView, header: list[tuple[str, LabelHit]]) -> list
         amount = parse_money(cells.get("amount", []), view.dates)
         if amount is None or not cells.get("description"):
             break
-        items.append(_item(view, row, cells, amount, has_quantity="quantity" in spans_kinds))
+        has_quantity = "quantity" in spans_kinds
+        items.append(_item(view, row, cells, amount, has_quantity, trust_amounts))
         previous = row
     return items
 
@@ -336,8 +358,8 @@ def _item(
     row: Row,
     cells: dict[str, list[OcrWord]],
     amount: Parsed,
-    *,
     has_quantity: bool,
+    trust_amounts: bool,
 ) -> LineItem:
     code_words = cells.get("code", [])
     description = list(cells.get("description", []))
@@ -354,7 +376,9 @@ def _item(
         amount = Parsed(amount.value, f"{split[0]:.2f}", tuple(cells["amount"]))
         unit_value = f"{split[1]:.2f}"
     words = [*code_words, *description, *quantity_words, *amount.words]
-    value, quantity, mended = checked_amount(str(amount.normalized), quantity, unit_value)
+    value, quantity, mended = checked_amount(
+        str(amount.normalized), quantity, unit_value, trust_amount=trust_amounts
+    )
     confidence = confidence_of(Candidate("line_item", Parsed("", "", tuple(words)), row.page, 1.0))
     return LineItem(
         code=item_code(_code_text(code_words)),
@@ -391,13 +415,20 @@ def _inked(words: Sequence[OcrWord]) -> list[OcrWord]:
     return kept
 
 
-def checked_amount(amount: str, quantity: str, unit: str | None) -> tuple[str, str, bool]:
+def checked_amount(
+    amount: str, quantity: str, unit: str | None, *, trust_amount: bool = False
+) -> tuple[str, str, bool]:
     """(amount, quantity, mended) after checking quantity × unit price = amount: a lost
-    quantity is derived, and an amount with one misread digit is put right."""
+    quantity is derived, and an amount with one misread digit is put right (unless the
+    amount is vouched for: `trust_amount`)."""
     if unit is None:
         return amount, quantity, False
     price, total = Decimal(unit), Decimal(amount)
     derived = quantity_from_prices(total, price)
+    if trust_amount:
+        if not quantity.isdigit() and derived is not None:
+            return amount, derived, True
+        return amount, quantity, False
     if quantity.isdigit():
         fixed = repaired_amount(total, int(quantity), price)
         if fixed is not None:
@@ -436,7 +467,7 @@ def item_description(words: Sequence[OcrWord]) -> str:
 _TILL_AMOUNTS = re.compile(r"^(?P<qty>\d+)\s*[xX×]\s*\S+")
 
 
-def _till_items(view: DocumentView) -> list[LineItem]:
+def _till_items(view: DocumentView, *, trust_amounts: bool = False) -> list[LineItem]:
     """A receipt prints "CODE description" and under it "2 x 4,37      8,74"."""
     items: list[LineItem] = []
     for above, row in zip(view.rows, view.rows[1:], strict=False):
@@ -454,7 +485,10 @@ def _till_items(view: DocumentView) -> list[LineItem]:
         )
         unit = parse_amount(" ".join(w.text for w in groups[-2])) if len(groups) >= 3 else None
         amount, quantity, mended = checked_amount(
-            money.canonical, match["qty"], unit.canonical if unit else None
+            money.canonical,
+            match["qty"],
+            unit.canonical if unit else None,
+            trust_amount=trust_amounts,
         )
         items.append(
             LineItem(
