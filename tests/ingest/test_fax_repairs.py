@@ -423,3 +423,10 @@ def test_invoice_items_survive_rules_ocr_read_between_and_beside_them() -> None:
         ("SO-62044", "1", "612.03", "Arthroscopy shaver blade"),
         ("SO-51007", "2", "506.98", "Hinged knee orthosis"),
     ]
+
+
+def test_a_caption_with_one_letter_wrong_in_a_short_word_is_still_a_label() -> None:
+    index = LabelIndex(["Payment due", "Net amount", "Date", "Due"])
+    rows = rows_of(page("Payment Duo 29/03/2026", "Not amount £379.80", "Dale 05/18/2026"))
+    found = {row.index: [hit.phrase for hit in index.find([row])] for row in rows}
+    assert found == {0: ["Payment due"], 1: ["Net amount"], 2: []}

@@ -139,7 +139,12 @@ class LabelIndex:
             self._starts[token] = [
                 (tokens, phrase)
                 for tokens, phrase in self._by_tokens
-                if token and (close(token, tokens[0]) or "".join(tokens).startswith(token))
+                if token
+                and (
+                    close(token, tokens[0])
+                    or "".join(tokens).startswith(token)
+                    or (len(tokens) > 1 and _substitutions(token, tokens[0]) == 1)
+                )
             ]
         return self._starts[token]
 
@@ -254,6 +259,8 @@ def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int
     end = start + len(phrase)
     if end <= len(tokens) and all(close(tokens[start + k], p) for k, p in enumerate(phrase)):
         return end
+    if end <= len(tokens) and _one_short_slip(tokens[start:end], phrase):
+        return end
     joined_phrase = "".join(phrase)
     text, i = "", start
     while i < len(tokens) and len(text) < len(joined_phrase):
@@ -262,6 +269,24 @@ def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int
         if text == joined_phrase:
             return i
     return None
+
+
+def _one_short_slip(tokens: Sequence[str], phrase: tuple[str, ...]) -> bool:
+    """A caption of several words where one short word has one letter wrong ("Payment Duo",
+    "Not amount"): the others must match exactly, one of them a word of five letters or more,
+    so that a short word alone ("Dale" for "Date") never becomes a label."""
+    slips = [(t, p) for t, p in zip(tokens, phrase, strict=True) if t != p]
+    if len(phrase) < 2 or len(slips) != 1:
+        return False
+    token, wanted = slips[0]
+    anchored = any(t == p and len(p) >= 5 for t, p in zip(tokens, phrase, strict=True))
+    return anchored and _substitutions(token, wanted) == 1
+
+
+def _substitutions(token: str, wanted: str) -> int:
+    if len(token) != len(wanted) or not 3 <= len(wanted) <= 4 or not token.isalpha():
+        return 99
+    return sum(a != b for a, b in zip(token, wanted, strict=True))
 
 
 def gap_split(words: Sequence[OcrWord], factor: float = 1.6) -> list[list[OcrWord]]:
