@@ -143,6 +143,8 @@ def test_references_keep_their_letter_prefix(printed: str, expected: str) -> Non
         ("Michael Fictionby DOG: 1969-11-25", "Michael Fictionby"),
         ("LOREMTON,. CRYSTAL", "Crystal Loremton"),
         ("(psumford, Brian", "Brian Ipsumford"),
+        ("Brian \\psumford", "Brian Ipsumford"),
+        ("Or Aaron Counterfeit, MD", "Aaron Counterfeit"),
     ],
 )
 def test_person_names_shed_fax_noise(printed: str, expected: str) -> None:

@@ -336,7 +336,7 @@ def parse_person(words: Sequence[OcrWord], context: DateContext) -> Parsed | Non
 
 def fix_name_word(word: str) -> str:
     """OCR reads a capital I as l, |, ! or ( at the start of a name ("lpsumford")."""
-    if len(word) > 2 and word[0] in "l|1!{[(" and word[1].islower() and word[1] not in "aeiouy":
+    if len(word) > 2 and word[0] in "l|1!{[(\\" and word[1].islower() and word[1] not in "aeiouy":
         return "I" + word[1:]
     return word
 
@@ -352,6 +352,8 @@ def person_name(printed: str) -> str:
     # "DOE. JANE": fax OCR reads the comma of "Last, First" as a full stop.
     printed = re.sub(r"^[\s.,:;'\"*•·~_-]+", "", printed.strip())  # a stray mark before it
     printed = re.sub(r"^(Or|0r)\. ", "Dr. ", printed)  # fax OCR's "Dr."
+    if re.match(r"(Or|0r) \S+ \S+", printed) and norm_word(printed.split()[-1]) in _CREDENTIALS:
+        printed = "Dr. " + printed[3:]  # "Or Jane Doe, MD": a credential vouches for the title
     printed = re.sub(r"^([A-Za-z'\-]{3,})\. ([A-Za-z])", r"\1, \2", printed)
     parts = [p.strip(" .:") for p in printed.replace(";", ",").split(",") if p.strip(" .:")]
     parts = [p for p in parts if norm_word(p) not in _CREDENTIALS]
