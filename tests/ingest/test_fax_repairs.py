@@ -432,3 +432,18 @@ def test_a_caption_with_one_letter_wrong_in_a_short_word_is_still_a_label() -> N
     rows = rows_of(page("Payment Duo 29/03/2026", "Not amount £379.80", "Dale 05/18/2026"))
     found = {row.index: [hit.phrase for hit in index.find([row])] for row in rows}
     assert found == {0: ["Payment due"], 1: ["Net amount"], 2: []}
+
+
+def test_a_boxed_caption_takes_its_value_below_when_far_right_is_a_garbled_caption() -> None:
+    captions = words("Name", y=100, x=128) + words("Buth Date", y=100, x=950)
+    values = words("SANDBOXLEY, TINA", y=140, x=135) + words("October 18, 1961", y=140, x=957)
+    form = PageResult(
+        number=1,
+        source=PageSource.OCR,
+        width=2550,
+        height=3300,
+        dpi=300,
+        words=(*words("PATIENT INFORMATION", y=40), *captions, *values),
+    )
+    fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
+    assert fields["patient_name"].normalized == "Tina Sandboxley"

@@ -252,6 +252,10 @@ def _page_day_first(rows: Sequence[Row]) -> bool | None:
     return None
 
 
+# A value this many text heights right of a caption without a colon is another cell's.
+FAR_RIGHT = 12.0
+
+
 def read_label(view: DocumentView, hit: LabelHit, parser: Parser) -> Parsed | None:
     """The value of a label: to its right when something follows, else below it.
 
@@ -259,6 +263,13 @@ def read_label(view: DocumentView, hit: LabelHit, parser: Parser) -> Parsed | No
     """
     parser = _without_leaders(parser)
     right = view.value_right(hit)
+    if right and not hit.colon and right[0].bbox.x0 - hit.x1 > FAR_RIGHT * hit.height:
+        # A caption in a row of boxed captions whose neighbour OCR garbled ("Name ...
+        # Buth Date"): far to its right is the next cell's caption, its value is below.
+        below = view.value_below(hit)
+        parsed = parser(below, view.dates) if below else None
+        if parsed is not None:
+            return parsed
     if right:
         first_part = gap_split(right, factor=6.0)[0]
         parsed = parser(first_part, view.dates) or parser(right, view.dates)
