@@ -436,7 +436,9 @@ def test_a_caption_with_one_letter_wrong_in_a_short_word_is_still_a_label() -> N
 
 def test_a_boxed_caption_takes_its_value_below_when_far_right_is_a_garbled_caption() -> None:
     captions = words("Name", y=100, x=128) + words("Buth Date", y=100, x=950)
+    captions += words("Sex", y=100, x=1400)
     values = words("SANDBOXLEY, TINA", y=140, x=135) + words("October 18, 1961", y=140, x=957)
+    values += words("F", y=140, x=1407)
     form = PageResult(
         number=1,
         source=PageSource.OCR,
@@ -447,3 +449,11 @@ def test_a_boxed_caption_takes_its_value_below_when_far_right_is_a_garbled_capti
     )
     fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
     assert fields["patient_name"].normalized == "Tina Sandboxley"
+    # Lines of "Caption      value" are not a caption row: the value is the one to the right.
+    lines = words("Referring Provider", y=100, x=148) + words(
+        "Dr. Phillip Ersatzberg, MD", y=100, x=760
+    )
+    lines += words("NOL #", y=160, x=148) + words("1705171076", y=160, x=760)
+    form = form.model_copy(update={"words": tuple(lines)})
+    fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
+    assert fields["ordering_provider_name"].normalized == "Phillip Ersatzberg"

@@ -263,9 +263,9 @@ def read_label(view: DocumentView, hit: LabelHit, parser: Parser) -> Parsed | No
     """
     parser = _without_leaders(parser)
     right = view.value_right(hit)
-    if right and not hit.colon and right[0].bbox.x0 - hit.x1 > FAR_RIGHT * hit.height:
+    if right and _in_caption_row(view, hit, right):
         # A caption in a row of boxed captions whose neighbour OCR garbled ("Name ...
-        # Buth Date"): far to its right is the next cell's caption, its value is below.
+        # Buth Date ... Sex"): far to its right is the next cell's caption, its value below.
         below = view.value_below(hit)
         parsed = parser(below, view.dates) if below else None
         if parsed is not None:
@@ -279,6 +279,14 @@ def read_label(view: DocumentView, hit: LabelHit, parser: Parser) -> Parsed | No
             return None
     below = view.value_below(hit)
     return parser(below, view.dates) if below else None
+
+
+def _in_caption_row(view: DocumentView, hit: LabelHit, right: Sequence[OcrWord]) -> bool:
+    """Is `hit` one of a row of captions: no colon, what follows it far off, and another
+    caption further along the row? (A form of "Caption    value" lines has no caption
+    after its value.)"""
+    far = right[0].bbox.x0 - hit.x1 > FAR_RIGHT * hit.height
+    return far and not hit.colon and any(h.x0 > right[0].bbox.x0 for h in view.row_hits(hit.row))
 
 
 def _without_leaders(parser: Parser) -> Parser:
