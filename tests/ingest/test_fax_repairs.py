@@ -451,9 +451,9 @@ def test_a_boxed_caption_takes_its_value_below_when_far_right_is_a_garbled_capti
     assert fields["patient_name"].normalized == "Tina Sandboxley"
     # Lines of "Caption      value" are not a caption row: the value is the one to the right.
     lines = words("Referring Provider", y=100, x=148) + words(
-        "Dr. Phillip Ersatzberg, MD", y=100, x=760
+        "Dr. Phillip Ersatzberg, MD", y=100, x=900
     )
-    lines += words("NOL #", y=160, x=148) + words("1705171076", y=160, x=760)
+    lines += words("NOL #", y=160, x=148) + words("1705171076", y=160, x=900)
     form = form.model_copy(update={"words": tuple(lines)})
     fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
     assert fields["ordering_provider_name"].normalized == "Phillip Ersatzberg"
