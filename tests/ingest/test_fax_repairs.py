@@ -457,3 +457,14 @@ def test_a_boxed_caption_takes_its_value_below_when_far_right_is_a_garbled_capti
     form = form.model_copy(update={"words": tuple(lines)})
     fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
     assert fields["ordering_provider_name"].normalized == "Phillip Ersatzberg"
+
+
+def test_an_npi_whose_caption_lost_its_owner_goes_to_the_clinician_printed_beside_it() -> None:
+    lines = words("Rete fing Provider", y=100, x=130) + words("NPI", y=100, x=1000)
+    lines += words("Dr Brandon Replicant, MD", y=140, x=130) + words("1064567476", y=140, x=1000)
+    form = PageResult(
+        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(lines)
+    )
+    fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
+    assert fields["ordering_provider_npi"].normalized == "1064567476"
+    assert "rendering_provider_npi" not in fields

@@ -46,6 +46,7 @@ from caredesk.ingest.extract.payers import (
 from caredesk.ingest.extract.unlabelled import (
     CLINICIAN_CREDENTIALS,
     npis_by_section,
+    owner_beside,
     providers_beside_npis,
 )
 
@@ -234,7 +235,10 @@ def _contextual(view: DocumentView, candidates: dict[str, list[Candidate]]) -> N
     open_fields = [name for name in npi_fields if name not in candidates] or npi_fields
     for hit in unplaced:
         parsed = read_label(view, hit, _clean(parse_npi))
-        for name in open_fields:
+        # A clinician or a facility printed beside the number says whose it is.
+        owner = owner_beside(view, parsed.words[0]) if parsed and parsed.words else None
+        owned = _CONTEXT_FIELDS["npi"].get(owner or "")
+        for name in [owned] if owned else open_fields:
             _add(candidates, name, parsed, hit, 0.8)
 
 
