@@ -158,6 +158,13 @@ def test_an_icd_code_split_at_its_dot_is_joined_when_real() -> None:
     assert [c for c, _ in _codes_with_words(words("M54.16 Radiculopathy"))] == ["M54.16"]
 
 
+def test_digits_read_as_look_alikes_in_a_diagnosis_column_are_mended() -> None:
+    found = _codes_with_words(words("K&0 20 | Calculus of gallbladder"))
+    assert [(code, word.text) for code, word in found] == [("K80.20", "K&0")]  # as printed
+    assert [c for c, _ in _codes_with_words(words("MS416 Radiculopathy, lumbar"))] == ["M54.16"]
+    assert _codes_with_words(words("MS Multiple sclerosis")) == []
+
+
 @pytest.mark.parametrize(
     ("printed", "lenient", "expected"),
     [

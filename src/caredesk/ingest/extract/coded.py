@@ -79,23 +79,37 @@ def diagnoses(view: DocumentView) -> ExtractedField | None:
 
 
 def _codes_with_words(words: Sequence[OcrWord]) -> list[tuple[str, OcrWord]]:
+    """Codes with the printed word each came from (evidence keeps what OCR read)."""
     found = []
     skip = False
-    for word, following in zip(words, [*words[1:], None], strict=True):
+    mended = [_digits_mended(word) for word in words]
+    for printed, word, following in zip(words, mended, [*mended[1:], None], strict=True):
         if skip:
             skip = False
             continue
         joined_code = _split_code(word, following)
         if joined_code is not None:
-            found.append((joined_code, word))
+            found.append((joined_code, printed))
             skip = True
             continue
         for code in icd_codes(word.text.strip(",;"), lenient=True):
-            found.append((code, word))
+            found.append((code, printed))
     return found
 
 
 _CATEGORY = re.compile(r"[A-TV-Z]\d{2}\.?")
+_CODE_START = re.compile(r"[A-TV-Z][0-9OIlSB&][0-9A-Z&]")
+_DIGIT_FOR = str.maketrans({"&": "8", "S": "5", "B": "8", "O": "0", "I": "1", "l": "1"})
+
+
+def _digits_mended(word: OcrWord) -> OcrWord:
+    """A code in a diagnosis column whose digits OCR read as look-alikes: "MS416" is M54.16,
+    "K&0" is K80 (the second character of a code is always a digit; "&" is always an 8)."""
+    text = word.text
+    if not _CODE_START.match(text):
+        return word
+    mended = text[0] + text[1].translate(_DIGIT_FOR) + text[2:].replace("&", "8")
+    return word if mended == text else word.model_copy(update={"text": mended})
 _SUBCODE = re.compile(r"[0-9][0-9A-Z]{0,3}")
 
 
