@@ -110,6 +110,8 @@ def _digits_mended(word: OcrWord) -> OcrWord:
         return word
     mended = text[0] + text[1].translate(_DIGIT_FOR) + text[2:].replace("&", "8")
     return word if mended == text else word.model_copy(update={"text": mended})
+
+
 _SUBCODE = re.compile(r"[0-9][0-9A-Z]{0,3}")
 
 
