@@ -17,7 +17,7 @@ from caredesk.ingest.extract.arithmetic import (
     shared_prefix_codes,
 )
 from caredesk.ingest.extract.clinical_codes import icd_codes, procedure_code
-from caredesk.ingest.extract.coded import _codes_with_words
+from caredesk.ingest.extract.coded import codes_with_words
 from caredesk.ingest.extract.engine import DocumentView, birth_date_by_age, member_id_in_rows
 from caredesk.ingest.extract.invoice import checked_amount, item_code, item_description
 from caredesk.ingest.extract.layout import LabelIndex, close, rows_of
@@ -153,16 +153,16 @@ def test_person_names_shed_fax_noise(printed: str, expected: str) -> None:
 
 
 def test_an_icd_code_split_at_its_dot_is_joined_when_real() -> None:
-    found = [code for code, _ in _codes_with_words(words("M17 11 | Unilateral primary"))]
+    found = [code for code, _ in codes_with_words(words("M17 11 | Unilateral primary"))]
     assert found == ["M17.11"]
-    assert [c for c, _ in _codes_with_words(words("M54.16 Radiculopathy"))] == ["M54.16"]
+    assert [c for c, _ in codes_with_words(words("M54.16 Radiculopathy"))] == ["M54.16"]
 
 
 def test_digits_read_as_look_alikes_in_a_diagnosis_column_are_mended() -> None:
-    found = _codes_with_words(words("K&0 20 | Calculus of gallbladder"))
+    found = codes_with_words(words("K&0 20 | Calculus of gallbladder"))
     assert [(code, word.text) for code, word in found] == [("K80.20", "K&0")]  # as printed
-    assert [c for c, _ in _codes_with_words(words("MS416 Radiculopathy, lumbar"))] == ["M54.16"]
-    assert _codes_with_words(words("MS Multiple sclerosis")) == []
+    assert [c for c, _ in codes_with_words(words("MS416 Radiculopathy, lumbar"))] == ["M54.16"]
+    assert codes_with_words(words("MS Multiple sclerosis")) == []
 
 
 @pytest.mark.parametrize(
@@ -475,3 +475,13 @@ def test_an_npi_whose_caption_lost_its_owner_goes_to_the_clinician_printed_besid
     fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
     assert fields["ordering_provider_npi"].normalized == "1064567476"
     assert "rendering_provider_npi" not in fields
+
+
+def test_a_note_diagnosis_split_at_its_dot_is_the_whole_code() -> None:
+    note = page(
+        "Assessment",
+        "Obstructive sleep apnea suspected.",
+        "G47 33 Obstructive sleep apnea (adult) (pediatric)",
+    )
+    fields, _ = extract_fields(DocType.CLINICAL_NOTE, "note", [note])
+    assert fields["diagnosis_codes"].normalized == ["G47.33"]

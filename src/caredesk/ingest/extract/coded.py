@@ -69,7 +69,7 @@ def diagnoses(view: DocumentView) -> ExtractedField | None:
         if not sources:
             sources = [words for _, words in column_rows(view, hit)]
         for words in sources:
-            for code, word in _codes_with_words(words):
+            for code, word in codes_with_words(words):
                 if code not in codes:
                     codes.append(code)
                     used.append(word)
@@ -78,7 +78,7 @@ def diagnoses(view: DocumentView) -> ExtractedField | None:
     return _list_field(view, "diagnosis_codes", codes, used, page, 0.6 if repaired else 1.0)
 
 
-def _codes_with_words(words: Sequence[OcrWord]) -> list[tuple[str, OcrWord]]:
+def codes_with_words(words: Sequence[OcrWord]) -> list[tuple[str, OcrWord]]:
     """Codes with the printed word each came from (evidence keeps what OCR read)."""
     found = []
     skip = False

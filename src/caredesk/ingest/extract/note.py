@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from caredesk.domain.documents import ExtractedField, OcrWord
 from caredesk.ingest.extract.clinical_codes import icd_codes
+from caredesk.ingest.extract.coded import codes_with_words
 from caredesk.ingest.extract.engine import (
     Candidate,
     DocumentView,
@@ -124,7 +125,9 @@ def _diagnoses(view: DocumentView) -> ExtractedField | None:
     page = 0
     for row in view.rows:
         if _starts_with_code(row) and len(row.words) >= 2:
-            code = icd_codes(row.words[0].text, lenient=True)[0]
+            # "G47 33": a code OCR split at its dot is joined when the whole is real.
+            joined = codes_with_words(row.words[:2])
+            code = joined[0][0] if joined else icd_codes(row.words[0].text, lenient=True)[0]
             if code not in codes:
                 codes.append(code)
                 used.append(row.words[0])
