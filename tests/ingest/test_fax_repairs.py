@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -52,9 +53,14 @@ def words(text: str, *, y: float = 100, x: float = 100, gap: float = 12) -> list
 
 
 def page(*lines: str) -> PageResult:
-    found = [w for i, line in enumerate(lines) for w in words(line, y=100 + 60 * i)]
+    """A page of `lines`, one every 60 px."""
+    return page_of([w for i, line in enumerate(lines) for w in words(line, y=100 + 60 * i)])
+
+
+def page_of(placed: Sequence[OcrWord]) -> PageResult:
+    """A 300 dpi OCR page holding words placed by hand."""
     return PageResult(
-        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(found)
+        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(placed)
     )
 
 
@@ -335,9 +341,7 @@ def test_requested_items_follow_a_misread_request_sentence_after_a_blank_line() 
         (600, "Sincerely,"),
     ]
     found = [w for y, text in lines for w in words(text, y=y)]
-    letter = PageResult(
-        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(found)
-    )
+    letter = page_of(found)
     fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [letter])
     assert fields["requested_items"].normalized == [
         "Office notes from the last 6 months",
@@ -358,14 +362,7 @@ def test_a_lone_digit_too_narrow_for_anything_but_a_one_is_read_as_one() -> None
     )
     wide = narrow.model_copy(update={"bbox": narrow.bbox.model_copy(update={"x0": 1582})})
     for unit, expected in ((narrow, 1), (wide, 4)):
-        form = PageResult(
-            number=1,
-            source=PageSource.OCR,
-            width=2550,
-            height=3300,
-            dpi=300,
-            words=(*header, *row, unit),
-        )
+        form = page_of((*header, *row, unit))
         fields, _ = extract_fields(DocType.REFERRAL, "referral", [form])
         assert fields["procedure_codes"].normalized == [{"code": "81408", "units": expected}]
 
@@ -423,9 +420,7 @@ def test_invoice_items_survive_rules_ocr_read_between_and_beside_them() -> None:
         + row(270, unit="253.49", amount="506.98"),
         *row(340, description="Net amount", amount="1418.71"),
     ]
-    invoice = PageResult(
-        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(table)
-    )
+    invoice = page_of(table)
     _, items = extract_fields(DocType.INVOICE, "invoice", [invoice])
     assert [(i.code, i.quantity, i.amount, i.description) for i in items] == [
         ("SO-51130", "3", "299.70", "Lumbar support brace"),
@@ -446,14 +441,7 @@ def test_a_boxed_caption_takes_its_value_below_when_far_right_is_a_garbled_capti
     captions += words("Sex", y=100, x=1400)
     values = words("SANDBOXLEY, TINA", y=140, x=135) + words("October 18, 1961", y=140, x=957)
     values += words("F", y=140, x=1407)
-    form = PageResult(
-        number=1,
-        source=PageSource.OCR,
-        width=2550,
-        height=3300,
-        dpi=300,
-        words=(*words("PATIENT INFORMATION", y=40), *captions, *values),
-    )
+    form = page_of((*words("PATIENT INFORMATION", y=40), *captions, *values))
     fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
     assert fields["patient_name"].normalized == "Tina Sandboxley"
     # Lines of "Caption      value" are not a caption row: the value is the one to the right.
@@ -469,9 +457,7 @@ def test_a_boxed_caption_takes_its_value_below_when_far_right_is_a_garbled_capti
 def test_an_npi_whose_caption_lost_its_owner_goes_to_the_clinician_printed_beside_it() -> None:
     lines = words("Rete fing Provider", y=100, x=130) + words("NPI", y=100, x=1000)
     lines += words("Dr Brandon Replicant, MD", y=140, x=130) + words("1064567476", y=140, x=1000)
-    form = PageResult(
-        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(lines)
-    )
+    form = page_of(lines)
     fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
     assert fields["ordering_provider_npi"].normalized == "1064567476"
     assert "rendering_provider_npi" not in fields
