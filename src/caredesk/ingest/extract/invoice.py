@@ -20,7 +20,7 @@ from caredesk.ingest.extract.engine import (
     confidence_of,
     labelled_candidates,
 )
-from caredesk.ingest.extract.layout import LabelHit, Row, evidence_for, gap_split
+from caredesk.ingest.extract.layout import LabelHit, Row, evidence_for, gap_split, inked
 from caredesk.ingest.extract.parsers import (
     Parsed,
     Parser,
@@ -393,9 +393,9 @@ def _item(
 def _split_cents(words: Sequence[OcrWord]) -> Decimal | None:
     """An amount whose decimal point OCR lost between two words ("299 70"), or None."""
     texts = [w.text.strip(" |€$£") for w in words if w.text.strip(" |")]
-    if len(texts) == 2 and texts[0].isdigit() and len(texts[0]) <= 6 and len(texts[1]) == 2:
-        return Decimal(f"{texts[0]}.{texts[1]}") if texts[1].isdigit() else None
-    return None
+    if len(texts) != 2 or not re.fullmatch(r"\d{1,6}", texts[0]):
+        return None
+    return Decimal(f"{texts[0]}.{texts[1]}") if re.fullmatch(r"\d\d", texts[1]) else None
 
 
 def _code_text(words: Sequence[OcrWord]) -> str:
@@ -408,9 +408,9 @@ def _code_text(words: Sequence[OcrWord]) -> str:
 def _inked(words: Sequence[OcrWord]) -> list[OcrWord]:
     """Words without the table rules OCR read at their ends ("|", "[", "_")."""
     kept = list(words)
-    while kept and not any(ch.isalnum() for ch in kept[0].text):
+    while kept and not inked(kept[0]):
         kept = kept[1:]
-    while kept and not any(ch.isalnum() for ch in kept[-1].text):
+    while kept and not inked(kept[-1]):
         kept = kept[:-1]
     return kept
 

@@ -13,6 +13,11 @@ from caredesk.domain.documents import BoundingBox, Evidence, OcrWord, PageResult
 _STRIP = re.compile(r"[.:;,()\[\]{}'\"“”‘’—–_]")
 
 
+def inked(word: OcrWord) -> bool:
+    """Has the word a letter or digit (not only a mark OCR made of a rule: "|", "_", "—")?"""
+    return any(ch.isalnum() for ch in word.text)
+
+
 def norm_token(text: str) -> str:
     """A word as label matching sees it: lower case, no dots, colons or brackets."""
     return _STRIP.sub("", text.lower()).strip("-")
@@ -143,7 +148,7 @@ class LabelIndex:
                 and (
                     close(token, tokens[0])
                     or "".join(tokens).startswith(token)
-                    or (len(tokens) > 1 and _substitutions(token, tokens[0]) == 1)
+                    or (len(tokens) > 1 and _short_word_slip(token, tokens[0]))
                 )
             ]
         return self._starts[token]
@@ -280,13 +285,14 @@ def _one_short_slip(tokens: Sequence[str], phrase: tuple[str, ...]) -> bool:
         return False
     token, wanted = slips[0]
     anchored = any(t == p and len(p) >= 5 for t, p in zip(tokens, phrase, strict=True))
-    return anchored and _substitutions(token, wanted) == 1
+    return anchored and _short_word_slip(token, wanted)
 
 
-def _substitutions(token: str, wanted: str) -> int:
+def _short_word_slip(token: str, wanted: str) -> bool:
+    """A word of three or four letters read with exactly one letter wrong."""
     if len(token) != len(wanted) or not 3 <= len(wanted) <= 4 or not token.isalpha():
-        return 99
-    return sum(a != b for a, b in zip(token, wanted, strict=True))
+        return False
+    return sum(a != b for a, b in zip(token, wanted, strict=True)) == 1
 
 
 def gap_split(words: Sequence[OcrWord], factor: float = 1.6) -> list[list[OcrWord]]:

@@ -21,6 +21,7 @@ from caredesk.ingest.extract.layout import (
     LabelHit,
     Row,
     close,
+    inked,
     is_leader,
     label_tokens,
     norm_token,
@@ -451,7 +452,7 @@ def _reason_captions(view: DocumentView) -> list[tuple[Row, float]]:
     found = []
     for row in view.rows:
         # A table rule OCR read as "|" after the caption is not a word of it.
-        words = [w for w in row.words if any(ch.isalnum() for ch in w.text)]
+        words = [w for w in row.words if inked(w)]
         tokens = [norm_token(w.text) for w in words]
         for phrase in _REASON_TOKENS:
             if len(tokens) >= len(phrase) and tuple(tokens[-len(phrase) :]) == phrase:

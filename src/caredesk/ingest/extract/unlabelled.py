@@ -9,7 +9,7 @@ from collections.abc import Collection
 from caredesk.domain.codes import npi_is_valid
 from caredesk.domain.documents import OcrWord
 from caredesk.ingest.extract.engine import CONTEXT_WORDS, Candidate, DocumentView
-from caredesk.ingest.extract.layout import Row, close, norm_token
+from caredesk.ingest.extract.layout import Row, close, inked, norm_token
 from caredesk.ingest.extract.parsers import Parsed, parse_name_text, parse_person
 
 # Found by shape and section, not by a label: never auto-accepted.
@@ -83,7 +83,7 @@ def providers_beside_npis(view: DocumentView, taken: Collection[str]) -> dict[st
             number = word.text.strip(".,;:|")
             if not _NPI_WORD.fullmatch(number) or number in taken or not npi_is_valid(number):
                 continue
-            left = [w for w in row.words[:index] if _inked(w)]
+            left = [w for w in row.words[:index] if inked(w)]
             kind = _provider_kind([norm_token(w.text) for w in left])
             parse = parse_person if kind == "ordering" else parse_name_text
             name = parse(left, view.dates) if kind else None
@@ -104,12 +104,8 @@ def owner_beside(view: DocumentView, word: OcrWord) -> str | None:
     row = next((row for row in view.rows if word in row.words), None)
     if row is None:
         return None
-    left = [w for w in row.words[: row.words.index(word)] if _inked(w)]
+    left = [w for w in row.words[: row.words.index(word)] if inked(w)]
     return _provider_kind([norm_token(w.text) for w in left])
-
-
-def _inked(word: OcrWord) -> bool:
-    return any(ch.isalnum() for ch in word.text)
 
 
 def _provider_kind(tokens: list[str]) -> str | None:
