@@ -147,7 +147,7 @@ def _page_bitmap(page: Any, number: int, limits: IngestLimits) -> RasterPage | N
             return None
         squared, dpi = square_pixels(pixels, xdpi, ydpi)
         check_pixels(squared.width, squared.height, limits.max_image_pixels)
-        return RasterPage(number=number, image=squared.convert("L"), dpi=dpi)
+        return RasterPage(number=number, image=squared, dpi=dpi)
     except (pdfium.PdfiumError, PayloadTooLarge, ValueError, OSError):
         return None
 
