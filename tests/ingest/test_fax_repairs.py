@@ -20,8 +20,8 @@ from caredesk.ingest.extract.arithmetic import (
 from caredesk.ingest.extract.clinical_codes import icd_codes, procedure_code
 from caredesk.ingest.extract.coded import codes_with_words
 from caredesk.ingest.extract.engine import DocumentView, birth_date_by_age, member_id_in_rows
-from caredesk.ingest.extract.invoice import checked_amount, item_code, item_description
 from caredesk.ingest.extract.layout import LabelIndex, close, rows_of
+from caredesk.ingest.extract.line_items import checked_amount, item_code, item_description
 from caredesk.ingest.extract.parsers import (
     REPAIRED_ID_QUALITY,
     REPAIRED_NPI_QUALITY,
