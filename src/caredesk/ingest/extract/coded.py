@@ -217,9 +217,9 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
     return found
 
 
-# The ink of a printed "1" is about a quarter as wide as it is tall; every other digit's is
+# The ink of a printed "1" is a quarter to two fifths as wide as it is tall; every other digit's is
 # half or more. Fax OCR reads a lone 1 beside a table rule as "4" or "7".
-_ONE_WIDTH = 0.38
+_ONE_WIDTH = 0.42
 
 
 def digit_text(word: OcrWord) -> str:
