@@ -168,6 +168,7 @@ def test_digits_read_as_look_alikes_in_a_diagnosis_column_are_mended() -> None:
     found = codes_with_words(words("K&0 20 | Calculus of gallbladder"))
     assert [(code, word.text) for code, word in found] == [("K80.20", "K&0")]  # as printed
     assert [c for c, _ in codes_with_words(words("MS416 Radiculopathy, lumbar"))] == ["M54.16"]
+    assert [c for c, _ in codes_with_words(words("G4/.33 Obstructive sleep apnea"))] == ["G47.33"]
     assert codes_with_words(words("MS Multiple sclerosis")) == []
 
 

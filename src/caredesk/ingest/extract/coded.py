@@ -98,17 +98,19 @@ def codes_with_words(words: Sequence[OcrWord]) -> list[tuple[str, OcrWord]]:
 
 
 _CATEGORY = re.compile(r"[A-TV-Z]\d{2}\.?")
-_CODE_START = re.compile(r"[A-TV-Z][0-9OIlSB&][0-9A-Z&]")
-_DIGIT_FOR = str.maketrans({"&": "8", "S": "5", "B": "8", "O": "0", "I": "1", "l": "1"})
+_CODE_START = re.compile(r"[A-TV-Z][0-9OIlSB&/][0-9A-Z&/]")
+_DIGIT_FOR = str.maketrans({"&": "8", "/": "7", "S": "5", "B": "8", "O": "0", "I": "1", "l": "1"})
+_NEVER_IN_CODES = str.maketrans({"&": "8", "/": "7"})
 
 
 def _digits_mended(word: OcrWord) -> OcrWord:
     """A code in a diagnosis column whose digits OCR read as look-alikes: "MS416" is M54.16,
-    "K&0" is K80 (the second character of a code is always a digit; "&" is always an 8)."""
+    "K&0" is K80, "G4/.33" is G47.33 (the second character of a code is always a digit; "&"
+    and "/" never stand in a code)."""
     text = word.text
     if not _CODE_START.match(text):
         return word
-    mended = text[0] + text[1].translate(_DIGIT_FOR) + text[2:].replace("&", "8")
+    mended = text[0] + text[1].translate(_DIGIT_FOR) + text[2:].translate(_NEVER_IN_CODES)
     return word if mended == text else word.model_copy(update={"text": mended})
 
 
