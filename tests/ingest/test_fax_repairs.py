@@ -387,8 +387,9 @@ def test_providers_beside_npis_are_found_when_ocr_lost_their_captions() -> None:
     assert "ordering_provider_name" not in fields
 
 
-def test_a_reason_caption_followed_by_a_table_rule_still_heads_the_reason() -> None:
-    lines = ["Medical Necessity |", "Suspected obstructive sleep apnea. Loud snoring."]
+@pytest.mark.parametrize("caption", ["Medical Necessity |", "Medical Nacessity"])
+def test_a_reason_caption_with_a_rule_mark_or_a_slip_still_heads_the_reason(caption: str) -> None:
+    lines = [caption, "Suspected obstructive sleep apnea. Loud snoring."]
     fields = extract_referral(DocumentView("d", [page(*lines)], LabelIndex(PHRASES)))
     assert (
         fields["clinical_reason"].normalized == "Suspected obstructive sleep apnea. Loud snoring."

@@ -455,7 +455,9 @@ def _reason_captions(view: DocumentView) -> list[tuple[Row, float]]:
         words = [w for w in row.words if inked(w)]
         tokens = [norm_token(w.text) for w in words]
         for phrase in _REASON_TOKENS:
-            if len(tokens) >= len(phrase) and tuple(tokens[-len(phrase) :]) == phrase:
+            ending = tokens[-len(phrase) :]
+            # "Medical Nacessity": each word within an OCR slip or two.
+            if len(tokens) >= len(phrase) and all(map(close, ending, phrase)):
                 x_min = words[len(words) - len(phrase)].bbox.x0
                 height = row.height
                 found.append((row, min(x_min, row.words[0].bbox.x0) - 3 * height))
