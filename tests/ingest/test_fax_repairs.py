@@ -473,3 +473,16 @@ def test_a_note_diagnosis_split_at_its_dot_is_the_whole_code() -> None:
     )
     fields, _ = extract_fields(DocType.CLINICAL_NOTE, "note", [note])
     assert fields["diagnosis_codes"].normalized == ["G47.33"]
+
+
+def test_a_facility_beside_an_npi_owns_it_though_a_word_of_its_name_is_near_physician() -> None:
+    garbled = [
+        "Porter Provaiee",
+        "Lynn Facsimile, NP",
+        "Rendonny Prawider",
+        "Placeholder Physical Therapy 2065437545",
+    ]
+    fields = extract_referral(DocumentView("d", [page(*garbled)], LabelIndex(PHRASES)))
+    assert fields["rendering_provider_npi"].normalized == "2065437545"
+    assert fields["rendering_provider_name"].normalized == "Placeholder Physical Therapy"
+    assert "ordering_provider_npi" not in fields

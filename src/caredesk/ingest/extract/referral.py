@@ -245,22 +245,25 @@ def _contextual(view: DocumentView, candidates: dict[str, list[Candidate]]) -> N
 
 def _unlabelled(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
     """Values whose label OCR lost, found by their shape: a member id in its payer's exact
-    format, a check-digit-valid NPI under a section that names its owner."""
+    format; a check-digit-valid NPI with the clinician or facility printed beside it, else
+    under a section that names its owner."""
     if "member_id" not in candidates:
         member_id = member_id_in_rows(view)
         if member_id is not None:
             candidates["member_id"] = [member_id]
     npi_fields = _CONTEXT_FIELDS["npi"]
+    for name, candidate in providers_beside_npis(view, _npis_taken(candidates)).items():
+        candidates.setdefault(name, [candidate])
     missing = {owner: name for owner, name in npi_fields.items() if name not in candidates}
     if missing:
-        taken = {
-            str(c.parsed.normalized) for n in npi_fields.values() for c in candidates.get(n, [])
-        }
-        for name, candidate in npis_by_section(view, missing, taken).items():
+        found = npis_by_section(view, missing, _npis_taken(candidates))
+        for name, candidate in found.items():
             candidates[name] = [candidate]
-    taken = {str(c.parsed.normalized) for n in npi_fields.values() for c in candidates.get(n, [])}
-    for name, candidate in providers_beside_npis(view, taken).items():
-        candidates.setdefault(name, [candidate])
+
+
+def _npis_taken(candidates: dict[str, list[Candidate]]) -> set[str]:
+    fields = _CONTEXT_FIELDS["npi"].values()
+    return {str(c.parsed.normalized) for n in fields for c in candidates.get(n, [])}
 
 
 def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:

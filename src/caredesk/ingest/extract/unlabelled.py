@@ -50,8 +50,14 @@ def npis_by_section(
 
 def _owner(view: DocumentView, row: Row, index: int) -> str | None:
     """The one kind of party (ordering, rendering, patient) named left of the number on its
-    row, else on the nearest of the few rows above that names exactly one."""
-    left = _owners_in([norm_token(w.text) for w in row.words[:index]])
+    row, else on the nearest of the few rows above that names exactly one. A clinician or a
+    facility printed beside the number names it first ("Placeholder Physical Therapy" is a
+    facility, though "physical" is one slip from "physician")."""
+    tokens = [norm_token(w.text) for w in row.words[:index] if inked(w)]
+    beside = _provider_kind(tokens)
+    if beside is not None:
+        return beside
+    left = _owners_in(tokens)
     if left:
         return left[-1]
     rows = view.page_rows(row.page)
