@@ -486,3 +486,19 @@ def test_a_facility_beside_an_npi_owns_it_though_a_word_of_its_name_is_near_phys
     assert fields["rendering_provider_npi"].normalized == "2065437545"
     assert fields["rendering_provider_name"].normalized == "Placeholder Physical Therapy"
     assert "ordering_provider_npi" not in fields
+
+
+def test_the_name_over_a_signature_of_ordering_provider_caption_is_the_orderer() -> None:
+    lines = [
+        "Roplicant, NP 1421633326",  # the caption lost, the first name too: only the NPI holds
+        "I certify that the services ordered are medically necessary.",
+        "is’ Kyle Replicant,",
+        "NBO",
+        "Signature of ordering provider",
+    ]
+    placed = [w for i, line in enumerate(lines) for w in words(line, y=100 + 60 * i)]
+    form = page_of([*placed, *words("Date signed: 5/16/2026", y=220, x=960)])
+    fields = extract_referral(DocumentView("d", [form], LabelIndex(PHRASES)))
+    assert fields["ordering_provider_name"].normalized == "Kyle Replicant"
+    assert fields["ordering_provider_name"].confidence < 0.9
+    assert fields["ordering_provider_npi"].normalized == "1421633326"

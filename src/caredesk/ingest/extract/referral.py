@@ -21,6 +21,7 @@ from caredesk.ingest.extract.layout import (
     LabelHit,
     Row,
     close,
+    gap_split,
     inked,
     is_leader,
     label_tokens,
@@ -296,7 +297,7 @@ def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> No
     named = candidates.get("ordering_provider_name", [])
     if not any(c.parsed.quality >= 1.0 for c in named):  # none, or only a lone word
         for row in view.rows:
-            signer = _signer(view, row)
+            signer = _signer(view, row) or _above_signature_caption(view, row)
             if signer is not None:
                 candidates.setdefault("ordering_provider_name", []).append(
                     Candidate("ordering_provider_name", signer, row.page, 0.85)
@@ -321,6 +322,25 @@ def _signer(view: DocumentView, row: Row) -> Parsed | None:
         return None
     signer = parse_person(words[1:], view.dates)
     return signer if signer is not None and signer.quality >= 1.0 else None
+
+
+def _above_signature_caption(view: DocumentView, row: Row) -> Parsed | None:
+    """The full name on the signature line above a "Signature of ordering provider" caption
+    (the signature mark, however OCR read it, and what follows a wide gap left out)."""
+    below = view.page_rows(row.page)[row.index + 1 : row.index + 3]  # a stray mark between
+    if not any(_is_signature_caption(caption) for caption in below):
+        return None
+    words = gap_split(list(row.words), factor=3.0)[0]
+    if words and (len(words[0].text) <= 3 and not words[0].text[:1].isupper()):
+        words = words[1:]  # "/s/", "is’", "if": the mark
+    signer = parse_person(words, view.dates) if words else None
+    return signer if signer is not None and signer.quality >= 1.0 else None
+
+
+def _is_signature_caption(row: Row) -> bool:
+    tokens = [norm_token(w.text) for w in row.words if inked(w)]
+    wanted = ("signature", "of", "ordering", "provider")
+    return len(tokens) == len(wanted) and all(map(close, tokens, wanted))
 
 
 def _payer_anywhere(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:

@@ -99,7 +99,10 @@ def providers_beside_npis(view: DocumentView, taken: Collection[str]) -> dict[st
     for kind, rows in found.items():
         if len(rows) == 1:
             page, name, npi = rows[0]
-            for field, parsed in ((f"{kind}_provider_name", name), (f"{kind}_provider_npi", npi)):
+            fields = [(f"{kind}_provider_npi", npi)]
+            if name.quality >= 1.0:  # a lone surname ("Roplicant, NP") names no one for sure
+                fields.append((f"{kind}_provider_name", name))
+            for field, parsed in fields:
                 out[field] = Candidate(field, parsed, page, UNLABELLED_NPI_SCORE)
     return out
 
