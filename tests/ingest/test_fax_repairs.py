@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from caredesk.domain.documents import BoundingBox, DocType, OcrWord, PageResult, PageSource
+from caredesk.domain.documents import (
+    BoundingBox,
+    DocType,
+    ExtractedField,
+    OcrWord,
+    PageResult,
+    PageSource,
+)
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.arithmetic import (
     quantity_from_prices,
@@ -55,6 +62,11 @@ def words(text: str, *, y: float = 100, x: float = 100, gap: float = 12) -> list
 def page(*lines: str) -> PageResult:
     """A page of `lines`, one every 60 px."""
     return page_of([w for i, line in enumerate(lines) for w in words(line, y=100 + 60 * i)])
+
+
+def referral_of(*lines: str) -> dict[str, ExtractedField]:
+    """The referral fields extraction finds on a page of `lines`."""
+    return extract_referral(DocumentView("d", [page(*lines)], LabelIndex(PHRASES)))
 
 
 def page_of(placed: Sequence[OcrWord]) -> PageResult:
@@ -375,7 +387,7 @@ def test_providers_beside_npis_are_found_when_ocr_lost_their_captions() -> None:
         "Secwe yg Provitet Vuciity Nii",
         "Sample Valley Sleep Lab 2694103401",
     ]
-    fields = extract_referral(DocumentView("d", [page(*garbled)], LabelIndex(PHRASES)))
+    fields = referral_of(*garbled)
     assert fields["ordering_provider_name"].normalized == "Stacy Simulacra"
     assert fields["ordering_provider_npi"].normalized == "1071451573"
     assert fields["rendering_provider_name"].normalized == "Sample Valley Sleep Lab"
@@ -383,14 +395,14 @@ def test_providers_beside_npis_are_found_when_ocr_lost_their_captions() -> None:
     assert all(field.confidence < 0.9 for field in fields.values())
     # Two clinicians beside NPIs: which one ordered is anyone's guess, so neither is taken.
     two = [*garbled[:2], "Dr. Jane Placeholder, DO 1234567893"]
-    fields = extract_referral(DocumentView("d", [page(*two)], LabelIndex(PHRASES)))
+    fields = referral_of(*two)
     assert "ordering_provider_name" not in fields
 
 
 @pytest.mark.parametrize("caption", ["Medical Necessity |", "Medical Nacessity"])
 def test_a_reason_caption_with_a_rule_mark_or_a_slip_still_heads_the_reason(caption: str) -> None:
     lines = [caption, "Suspected obstructive sleep apnea. Loud snoring."]
-    fields = extract_referral(DocumentView("d", [page(*lines)], LabelIndex(PHRASES)))
+    fields = referral_of(*lines)
     assert (
         fields["clinical_reason"].normalized == "Suspected obstructive sleep apnea. Loud snoring."
     )
@@ -482,7 +494,7 @@ def test_a_facility_beside_an_npi_owns_it_though_a_word_of_its_name_is_near_phys
         "Rendonny Prawider",
         "Placeholder Physical Therapy 2065437545",
     ]
-    fields = extract_referral(DocumentView("d", [page(*garbled)], LabelIndex(PHRASES)))
+    fields = referral_of(*garbled)
     assert fields["rendering_provider_npi"].normalized == "2065437545"
     assert fields["rendering_provider_name"].normalized == "Placeholder Physical Therapy"
     assert "ordering_provider_npi" not in fields

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from caredesk.domain.documents import ExtractedField, OcrWord
@@ -21,7 +20,6 @@ from caredesk.ingest.extract.layout import (
     LabelHit,
     Row,
     close,
-    gap_split,
     inked,
     is_leader,
     label_tokens,
@@ -45,8 +43,8 @@ from caredesk.ingest.extract.payers import (
     payer_misspelt,
     plan_anywhere,
 )
+from caredesk.ingest.extract.signer import signer_on
 from caredesk.ingest.extract.unlabelled import (
-    CLINICIAN_CREDENTIALS,
     npis_by_section,
     owner_beside,
     providers_beside_npis,
@@ -297,50 +295,12 @@ def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> No
     named = candidates.get("ordering_provider_name", [])
     if not any(c.parsed.quality >= 1.0 for c in named):  # none, or only a lone word
         for row in view.rows:
-            signer = _signer(view, row) or _above_signature_caption(view, row)
+            signer = signer_on(view, row)
             if signer is not None:
                 candidates.setdefault("ordering_provider_name", []).append(
                     Candidate("ordering_provider_name", signer, row.page, 0.85)
                 )
     _rendering_from_address(view, candidates)
-
-
-_SIGNATURE_MARK = re.compile(r"[\W_]{0,2}[s8$5]?/?")
-# "/s/" whose closing slash OCR read as a letter: "/sf", "sf", "s1".
-_MANGLED_MARK = re.compile(r"[\W_]{0,2}[s$5][fl1|]")
-
-
-def _signer(view: DocumentView, row: Row) -> Parsed | None:
-    """The clinician who signed: "/s/ Dr. Jane Doe, MD", the mark as fax OCR reads it
-    ("“8", "‘s/"), with a full name and a clinical credential after it."""
-    words = list(row.words)
-    mark = words[0].text if words else ""
-    plain = _SIGNATURE_MARK.fullmatch(mark) is not None and not mark.isalnum()
-    if len(words) < 3 or not (plain or _MANGLED_MARK.fullmatch(mark)):
-        return None
-    if norm_token(words[-1].text) not in CLINICIAN_CREDENTIALS:
-        return None
-    signer = parse_person(words[1:], view.dates)
-    return signer if signer is not None and signer.quality >= 1.0 else None
-
-
-def _above_signature_caption(view: DocumentView, row: Row) -> Parsed | None:
-    """The full name on the signature line above a "Signature of ordering provider" caption
-    (the signature mark, however OCR read it, and what follows a wide gap left out)."""
-    below = view.page_rows(row.page)[row.index + 1 : row.index + 3]  # a stray mark between
-    if not any(_is_signature_caption(caption) for caption in below):
-        return None
-    words = gap_split(list(row.words), factor=3.0)[0]
-    if words and (len(words[0].text) <= 3 and not words[0].text[:1].isupper()):
-        words = words[1:]  # "/s/", "is’", "if": the mark
-    signer = parse_person(words, view.dates) if words else None
-    return signer if signer is not None and signer.quality >= 1.0 else None
-
-
-def _is_signature_caption(row: Row) -> bool:
-    tokens = [norm_token(w.text) for w in row.words if inked(w)]
-    wanted = ("signature", "of", "ordering", "provider")
-    return len(tokens) == len(wanted) and all(map(close, tokens, wanted))
 
 
 def _payer_anywhere(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
