@@ -4,7 +4,7 @@ provider printed beside one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 from caredesk.domain.codes import npi_is_valid
 from caredesk.domain.documents import OcrWord
@@ -34,18 +34,28 @@ def npis_by_section(
     number passing the NPI check digit whose row, or the rows just above it, name that owner
     ("Referring Provider ... / NOI # 1705171076")."""
     found: dict[str, list[Candidate]] = {}
+    for row, index, npi in _npis(view, taken):
+        owner = _owner(view, row, index)
+        if owner in owners:
+            found.setdefault(owners[owner], []).append(
+                Candidate(owners[owner], npi, row.page, UNLABELLED_NPI_SCORE)
+            )
+    return {name: hits[0] for name, hits in found.items() if len(hits) == 1}
+
+
+def _npis(view: DocumentView, taken: Collection[str]) -> Iterator[tuple[Row, int, Parsed]]:
+    """Every ten-digit number passing the NPI check digit and not yet taken: its row, its
+    index on the row, and the number parsed."""
     for row in view.rows:
         for index, word in enumerate(row.words):
             number = word.text.strip(".,;:|")
-            if not _NPI_WORD.fullmatch(number) or number in taken or not npi_is_valid(number):
-                continue
-            owner = _owner(view, row, index)
-            if owner in owners:
-                parsed = Parsed(word.text, number, (word,))
-                found.setdefault(owners[owner], []).append(
-                    Candidate(owners[owner], parsed, row.page, UNLABELLED_NPI_SCORE)
-                )
-    return {name: hits[0] for name, hits in found.items() if len(hits) == 1}
+            if _NPI_WORD.fullmatch(number) and number not in taken and npi_is_valid(number):
+                yield row, index, Parsed(word.text, number, (word,))
+
+
+def _left_of(row: Row, index: int) -> list[OcrWord]:
+    """The words before `index` on the row, without marks OCR made of rules."""
+    return [w for w in row.words[:index] if inked(w)]
 
 
 def _owner(view: DocumentView, row: Row, index: int) -> str | None:
@@ -53,7 +63,7 @@ def _owner(view: DocumentView, row: Row, index: int) -> str | None:
     row, else on the nearest of the few rows above that names exactly one. A clinician or a
     facility printed beside the number names it first ("Placeholder Physical Therapy" is a
     facility, though "physical" is one slip from "physician")."""
-    tokens = [norm_token(w.text) for w in row.words[:index] if inked(w)]
+    tokens = [norm_token(w.text) for w in _left_of(row, index)]
     beside = _provider_kind(tokens)
     if beside is not None:
         return beside
@@ -84,17 +94,13 @@ def providers_beside_npis(view: DocumentView, taken: Collection[str]) -> dict[st
     ordering provider and an organisation ("… Sleep Lab") the rendering one, name and NPI
     both; each only when the document has exactly one such row of its kind."""
     found: dict[str, list[tuple[int, Parsed, Parsed]]] = {"ordering": [], "rendering": []}
-    for row in view.rows:
-        for index, word in enumerate(row.words):
-            number = word.text.strip(".,;:|")
-            if not _NPI_WORD.fullmatch(number) or number in taken or not npi_is_valid(number):
-                continue
-            left = [w for w in row.words[:index] if inked(w)]
-            kind = _provider_kind([norm_token(w.text) for w in left])
-            parse = parse_person if kind == "ordering" else parse_name_text
-            name = parse(left, view.dates) if kind else None
-            if kind and name is not None:
-                found[kind].append((row.page, name, Parsed(word.text, number, (word,))))
+    for row, index, npi in _npis(view, taken):
+        left = _left_of(row, index)
+        kind = _provider_kind([norm_token(w.text) for w in left])
+        parse = parse_person if kind == "ordering" else parse_name_text
+        name = parse(left, view.dates) if kind else None
+        if kind and name is not None:
+            found[kind].append((row.page, name, npi))
     out: dict[str, Candidate] = {}
     for kind, rows in found.items():
         if len(rows) == 1:
@@ -113,7 +119,7 @@ def owner_beside(view: DocumentView, word: OcrWord) -> str | None:
     row = next((row for row in view.rows if word in row.words), None)
     if row is None:
         return None
-    left = [w for w in row.words[: row.words.index(word)] if inked(w)]
+    left = _left_of(row, row.words.index(word))
     return _provider_kind([norm_token(w.text) for w in left])
 
 
