@@ -37,6 +37,7 @@ ABLATION_STEPS = (
     "smooth",
     "leaders",
     "checkboxes",
+    "faint_ink",
 )
 # Choices the defaults leave out, measured switched on (the last row was the default until
 # 2026-11-28: every page upscaled to 300 dpi and handed to tesseract in 1 bit).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -12,6 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from caredesk.domain.documents import PageResult, PageSource, PageStatus
 from caredesk.ingest.limits import IngestLimits
+from caredesk.ingest.ocr import OcrJob, read_page
 from caredesk.ingest.pipeline import read_pages
 from caredesk.ingest.preprocess import (
     PreprocessOptions,
@@ -20,8 +22,9 @@ from caredesk.ingest.preprocess import (
     prepare,
     remove_specks,
 )
+from caredesk.synthetic import raster
 
-from .conftest import WriteFile, draw_form
+from .conftest import WriteFile, draw_form, form_pdf, render
 
 
 def ink_of(image: Image.Image) -> np.ndarray:
@@ -168,3 +171,38 @@ def test_ticked_and_empty_boxes_are_told_apart() -> None:
     top = (792 - 668) * 300 // 72
     dots_region = np.asarray(prepared.image)[top : top + 60, 150 * 300 // 72 : 240 * 300 // 72]
     assert (dots_region < 128).mean() < 0.001, "leader dots are removed before OCR"
+
+
+def faint_fax(ink: float = 108) -> Image.Image:
+    """The test form faxed so pale that the fax's threshold falls below the ink's own grey:
+    about a third of each stroke's pixels survive, as scattered dots."""
+    page = render(form_pdf(), dpi=204)
+    profile = raster.FaxProfile(
+        dpi_y=204, ink=ink, paper=200, noise=20, threshold=0.52, speckles=0.001, dropouts=0.0,
+        skews=(0.0,), flipped_page=None,
+    )  # fmt: skip
+    return raster.degrade_page(page, profile, 0, np.random.default_rng(5)).convert("L")
+
+
+def test_a_faint_fax_has_its_strokes_joined_and_its_specks_dropped() -> None:
+    fax = faint_fax()
+    dots = int(cv2.connectedComponents(ink_of(fax))[0])
+    plain = prepare(fax, 204, PreprocessOptions())
+    rebuilt = prepare(fax, 204, PreprocessOptions(), faint=True)
+    blobs = int(cv2.connectedComponents(ink_of(rebuilt.image))[0])
+    assert blobs < dots / 4, "the dots of each letter join into a few strokes"
+    paper = np.s_[1500:2000, :]  # below the form: nothing but specks
+    specks = int(ink_of(fax)[paper].sum())
+    assert specks > 500
+    assert ink_of(rebuilt.image)[paper].sum() < specks / 50, "lone specks are dropped"
+    assert ink_of(rebuilt.image).sum() > 1.5 * ink_of(plain.image).sum(), "pale strokes kept"
+
+
+@pytest.mark.slow
+def test_a_faint_fax_is_read_again_with_its_strokes_rebuilt() -> None:
+    fax = faint_fax()
+    read = read_page(OcrJob(1, fax, 204, PreprocessOptions(), timeout_s=60))
+    once = read_page(OcrJob(1, fax, 204, PreprocessOptions(faint_ink=False), timeout_s=60))
+    assert "OUTPATIENT REFERRAL FORM" in read.text and "Lumbar" in read.text
+    assert "OUTPATIENT" not in once.text
+    assert read.mean_confidence > once.mean_confidence + 15

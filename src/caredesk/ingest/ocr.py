@@ -27,6 +27,7 @@ from caredesk.domain.documents import (
 from caredesk.ingest.formats.base import FailedPage, RasterPage, SourcePage, TextPage
 from caredesk.ingest.preprocess import (
     Checkbox,
+    PreparedPage,
     PreprocessOptions,
     find_checkboxes,
     limit_threads,
@@ -40,6 +41,12 @@ LOW_CONFIDENCE = 60.0
 # runs only when the first read doubts the page.
 ORIENTATION_DOUBT = 70.0
 MIN_INK, MAX_INK = 0.0005, 0.6
+# Below this a page read in grey is read again with its strokes rebuilt from dots (a faint
+# fax, see preprocess.prepare): a fax page that kept its ink reads ~90. The second reading
+# is kept when it has more sure words: words of two letters or digits read at 70 or more
+# (mean confidence would favour the reading that saw less).
+FAINT_DOUBT = 86.0
+SURE_WORD = 70.0
 
 
 @dataclass(frozen=True)
@@ -90,12 +97,33 @@ def _read_page(job: OcrJob) -> PageResult:
             )
             if turned.mean_confidence > result.mean_confidence:
                 result, prepared = turned, upright
+    if job.options.faint_ink and not prepared.bilevel and result.mean_confidence < FAINT_DOUBT:
+        result, prepared = _read_faint(job, result, prepared)
     if job.options.checkboxes and result.words:
         boxes = find_checkboxes(prepared.image, prepared.dpi)
         result = result.model_copy(
             update={"words": with_checkboxes(result.words, boxes, prepared.image)}
         )
     return _blank_checked(result)
+
+
+def _read_faint(
+    job: OcrJob, result: PageResult, prepared: PreparedPage
+) -> tuple[PageResult, PreparedPage]:
+    """The page read again as a faint fax, the way up the first reading found; the better one."""
+    again = prepare(job.image, job.dpi, job.options, faint=True).turned(result.rotation)
+    words = read_words(again.for_tesseract(), again.dpi, job.timeout_s)
+    other = page_result(
+        job.number, words, again.image, again.dpi, skew=again.skew, rotation=result.rotation
+    )
+    return (other, again) if _sure_words(other) > _sure_words(result) else (result, prepared)
+
+
+def _sure_words(result: PageResult) -> int:
+    return sum(
+        word.confidence >= SURE_WORD and sum(c.isalnum() for c in word.text) >= 2
+        for word in result.words
+    )
 
 
 def with_checkboxes(
@@ -336,7 +364,7 @@ def _collect(pool: _PagePool, pending: deque[_Pending], timeout_s: float) -> Pag
     if head.ready is not None or head.future is None or head.job is None:
         return head.ready or unreadable(0, "internal error: page without result")
     try:
-        # Two OCR passes, OSD and preprocessing fit well inside this; more means stuck.
+        # Three OCR passes (upright, turned, faint), OSD and preprocessing fit inside this.
         return head.future.result(timeout=timeout_s * 4 + 30)
     except FutureTimeout:
         _recover(pool, pending)

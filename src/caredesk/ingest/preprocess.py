@@ -16,6 +16,16 @@ _SKEW_SAMPLE_WIDTH = 800
 _MIN_SKEW_TO_FIX = 0.3
 # Fewer letter pixels than this (a page of drawings, a few big words): use all the ink.
 _MIN_LETTER_INK = 2000
+# Reading a faint fax again (see `prepare(faint=True)`), in inches so they hold at any dpi:
+# how far each surviving dot's ink is spread, and the neighbourhood (about a letter) whose
+# densest stroke sets what counts as full black.
+_FAINT_SPREAD_IN = 0.0049
+_FAINT_NEIGHBOURHOOD_IN = 0.075
+# Stroke density (share of black pixels nearby) drawn as full black at the least, and under
+# which a pixel is paper: a lone speck keeps only its centre pixel (0.15), which speck removal
+# then takes, while a stroke that kept a third of its dots stays joined.
+_FAINT_FULL = 0.3
+_FAINT_FLOOR = 0.12
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,10 @@ class PreprocessOptions:
     eval) for 40% less CPU. Pages at `grey_below_dpi` or more (300 dpi scans and renderings
     of scanned PDFs), whose strokes are thick enough, are binarized; pages under `min_dpi`
     (low-resolution scans and photos) are upscaled to it.
+
+    `faint_ink`: a grey-read page that reads poorly is read a second time with its strokes
+    rebuilt from the dots a faint transmission left of them (see `prepare(faint=True)`), and
+    the reading with more sure words is kept.
     """
 
     orientation: bool = True
@@ -41,6 +55,7 @@ class PreprocessOptions:
     smooth: float = 1.0
     checkboxes: bool = True
     leaders: bool = True
+    faint_ink: bool = True
 
     def without(self, step: str) -> PreprocessOptions:
         """The same options with one step off (`orientation`, `deskew`, ...), for ablations."""
@@ -74,17 +89,29 @@ class PreparedPage:
         return replace(self, image=turn_upright(self.image, rotation))
 
 
-def prepare(image: Image.Image, dpi: int, options: PreprocessOptions) -> PreparedPage:
-    """Apply the enabled steps in order; orientation is decided later, only when OCR doubts it."""
+def prepare(
+    image: Image.Image, dpi: int, options: PreprocessOptions, *, faint: bool = False
+) -> PreparedPage:
+    """Apply the enabled steps in order; orientation is decided later, only when OCR doubts it.
+
+    `faint`: the page is a fax whose ink was so pale that the machine's threshold kept only
+    some pixels of each stroke, so letters arrive as dots (light-grey captions worst). Each
+    pixel then becomes the density of black around it, stretched against the densest stroke
+    nearby, which joins the dots into strokes again and draws pale captions as dark as bold
+    values. Pages that are binarized (250 dpi and over) are prepared as usual.
+    """
     grey = np.asarray(image.convert("L"), dtype=np.uint8)
     grey, dpi = _upscale(grey, dpi, options.min_dpi)
-    if options.smooth > 0:
+    bilevel = options.binarize and dpi >= options.grey_below_dpi
+    faint = faint and not bilevel
+    if faint:
+        grey = _strokes_from_dots(grey, dpi)
+    elif options.smooth > 0:
         grey = np.asarray(
             cv2.GaussianBlur(grey, (0, 0), sigmaX=options.smooth * dpi / 300), np.uint8
         )
     ink = _ink_mask(grey)
     letters: Pixels | None = None
-    bilevel = options.binarize and dpi >= options.grey_below_dpi
     if options.despeckle or options.leaders or options.deskew:
         blobs = Blobs.of(ink)
         drop = blobs.specks(
@@ -93,7 +120,9 @@ def prepare(image: Image.Image, dpi: int, options: PreprocessOptions) -> Prepare
         )
         ink = blobs.mask(~drop) if drop.any() else ink
         letters = blobs.mask(~drop & blobs.letter_shaped(dpi)) if options.deskew else None
-        if not bilevel:
+        if faint and drop.any():  # only the specks go: Otsu's mask would drop pale strokes
+            grey = np.maximum(grey, blobs.mask(drop) * 255).astype(np.uint8)
+        elif not bilevel and not faint:
             grey = np.maximum(grey, (1 - ink) * 255).astype(np.uint8)
     page: Pixels = np.asarray(cv2.bitwise_not(ink * 255), dtype=np.uint8) if bilevel else grey
     skew = estimate_skew(ink, options.max_skew, dpi=dpi, letters=letters) if options.deskew else 0.0
@@ -102,6 +131,18 @@ def prepare(image: Image.Image, dpi: int, options: PreprocessOptions) -> Prepare
     else:
         skew = 0.0
     return PreparedPage(image=Image.fromarray(page), dpi=dpi, skew=skew, bilevel=bilevel)
+
+
+def _strokes_from_dots(grey: Pixels, dpi: int) -> Pixels:
+    """A faint fax page redrawn from the density of its black dots (see `prepare`)."""
+    dots = (grey < 128).astype(np.float32)
+    density = cv2.GaussianBlur(dots, (0, 0), sigmaX=_FAINT_SPREAD_IN * dpi)
+    side = max(3, round(_FAINT_NEIGHBOURHOOD_IN * dpi) | 1)
+    densest = cv2.dilate(density, np.ones((side, side), np.uint8))
+    full = np.maximum(0.6 * densest, _FAINT_FULL)
+    tone = 255 - np.clip(density / full, 0, 1) * 255
+    tone[density < _FAINT_FLOOR] = 255
+    return np.asarray(tone, dtype=np.uint8)
 
 
 def turn_upright(image: Image.Image, rotation: int) -> Image.Image:
