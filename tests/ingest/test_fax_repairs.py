@@ -514,3 +514,10 @@ def test_the_name_over_a_signature_of_ordering_provider_caption_is_the_orderer()
     assert fields["ordering_provider_name"].normalized == "Kyle Replicant"
     assert fields["ordering_provider_name"].confidence < 0.9
     assert fields["ordering_provider_npi"].normalized == "1421633326"
+
+
+def test_a_letterhead_ends_before_the_dash_that_parts_it_from_the_title() -> None:
+    header = words("Voorbeeld Zorgtechniek B.V. -", y=100, gap=12)
+    header += words("Factuur / Invoice", y=100, x=1400)
+    fields, _ = extract_fields(DocType.INVOICE, "invoice", [page_of(header)])
+    assert fields["vendor_name"].value == "Voorbeeld Zorgtechniek B.V."

@@ -194,11 +194,14 @@ def _vendor(view: DocumentView) -> ExtractedField | None:
 
 
 def _trimmed(words: Sequence[OcrWord]) -> list[OcrWord]:
-    """A letterhead line without the speck OCR read before it ("ress", "25") or a page
-    whose words it could hardly read."""
+    """A letterhead line without the speck OCR read before it ("ress", "25"), the dash
+    that parted it from a title ("B.V. - Factuur"), or a page whose words it could hardly
+    read."""
     kept = list(words)
     while kept and (kept[0].confidence < 50 or not any(ch.isalpha() for ch in kept[0].text)):
         kept = kept[1:]
+    while kept and not any(ch.isalnum() for ch in kept[-1].text):
+        kept = kept[:-1]
     if kept and sum(w.confidence for w in kept) / len(kept) < 50:
         return []
     return kept
