@@ -26,6 +26,9 @@ _FAINT_NEIGHBOURHOOD_IN = 0.075
 # then takes, while a stroke that kept a third of its dots stays joined.
 _FAINT_FULL = 0.3
 _FAINT_FLOOR = 0.12
+# Share of the densest stroke nearby that is drawn as full black: a pale caption beside a
+# bold value is drawn as dark as the value when its dots are half as dense.
+_FAINT_OF_DENSEST = 0.5
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ def _strokes_from_dots(grey: Pixels, dpi: int) -> Pixels:
     density = cv2.GaussianBlur(dots, (0, 0), sigmaX=_FAINT_SPREAD_IN * dpi)
     side = max(3, round(_FAINT_NEIGHBOURHOOD_IN * dpi) | 1)
     densest = cv2.dilate(density, np.ones((side, side), np.uint8))
-    full = np.maximum(0.6 * densest, _FAINT_FULL)
+    full = np.maximum(_FAINT_OF_DENSEST * densest, _FAINT_FULL)
     tone = 255 - np.clip(density / full, 0, 1) * 255
     tone[density < _FAINT_FLOOR] = 255
     return np.asarray(tone, dtype=np.uint8)
