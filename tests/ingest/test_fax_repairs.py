@@ -521,3 +521,11 @@ def test_a_letterhead_ends_before_the_dash_that_parts_it_from_the_title() -> Non
     header += words("Factuur / Invoice", y=100, x=1400)
     fields, _ = extract_fields(DocType.INVOICE, "invoice", [page_of(header)])
     assert fields["vendor_name"].value == "Voorbeeld Zorgtechniek B.V."
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [("Priority: [ ] Fxpedited [X] STANOARD", "standard"), ("Priority: EXPEDlTED", "expedited")],
+)
+def test_urgency_options_are_read_through_one_ocr_slip(printed: str, expected: str) -> None:
+    assert referral_of(printed)["urgency"].normalized == expected

@@ -378,7 +378,7 @@ def _urgency(view: DocumentView) -> ExtractedField | None:
 
 def _checked_choice(words: Sequence[OcrWord]) -> tuple[str, list[OcrWord], float] | None:
     """Which option is ticked: the mark before each option word, or a plain word ("URGENT")."""
-    options = [(i, w) for i, w in enumerate(words) if norm_token(w.text) in _EXPEDITED | _STANDARD]
+    options = [(i, w) for i, w in enumerate(words) if _option(w) is not None]
     if not options:
         return None
     if len(options) == 1:
@@ -407,8 +407,17 @@ def _mark_state(text: str) -> bool | None:
     return None
 
 
+def _option(word: OcrWord) -> str | None:
+    """The urgency an option word names, within an OCR slip ("STANOARD", "Fxpedited")."""
+    token = norm_token(word.text)
+    for value, names in (("expedited", _EXPEDITED), ("standard", _STANDARD)):
+        if any(close(token, name) for name in names):
+            return value
+    return None
+
+
 def _urgency_value(word: OcrWord) -> str:
-    return "expedited" if norm_token(word.text) in _EXPEDITED else "standard"
+    return _option(word) or "standard"
 
 
 def _reason(view: DocumentView) -> ExtractedField | None:
