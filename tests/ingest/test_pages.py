@@ -17,6 +17,7 @@ from caredesk.ingest.ocr import OcrJob, read_page
 from caredesk.ingest.pipeline import read_pages
 from caredesk.ingest.preprocess import (
     PreprocessOptions,
+    dotted_share,
     estimate_skew,
     find_checkboxes,
     prepare,
@@ -198,8 +199,19 @@ def test_a_faint_fax_has_its_strokes_joined_and_its_specks_dropped() -> None:
     assert ink_of(rebuilt.image).sum() > 1.5 * ink_of(plain.image).sum(), "pale strokes kept"
 
 
+def test_a_fax_whose_letters_arrived_as_dots_is_told_from_one_that_kept_its_ink() -> None:
+    crisp = raster.FaxProfile(
+        dpi_y=204, ink=10, paper=245, noise=20, threshold=0.55, speckles=0.001, dropouts=0.02,
+        skews=(0.0,), flipped_page=None,
+    )  # fmt: skip
+    kept = raster.degrade_page(render(form_pdf(), dpi=204), crisp, 0, np.random.default_rng(5))
+    assert dotted_share(kept) < 0.15
+    assert dotted_share(faint_fax()) > 0.3
+    assert dotted_share(Image.new("L", (100, 100), 255)) == 0.0
+
+
 @pytest.mark.slow
-def test_a_faint_fax_is_read_again_with_its_strokes_rebuilt() -> None:
+def test_a_faint_fax_is_read_with_its_strokes_rebuilt() -> None:
     fax = faint_fax()
     read = read_page(OcrJob(1, fax, 204, PreprocessOptions(), timeout_s=60))
     once = read_page(OcrJob(1, fax, 204, PreprocessOptions(faint_ink=False), timeout_s=60))
