@@ -16,7 +16,7 @@ _SKEW_SAMPLE_WIDTH = 800
 _MIN_SKEW_TO_FIX = 0.3
 # Fewer letter pixels than this (a page of drawings, a few big words): use all the ink.
 _MIN_LETTER_INK = 2000
-# Reading a faint fax again (see `prepare(faint=True)`), in inches so they hold at any dpi:
+# Reading a faint fax (see `prepare(faint=True)`), in inches so they hold at any dpi:
 # how far each surviving dot's ink is spread, and the neighbourhood (about a letter) whose
 # densest stroke sets what counts as full black.
 _FAINT_SPREAD_IN = 0.0049
