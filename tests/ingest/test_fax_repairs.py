@@ -529,3 +529,14 @@ def test_a_letterhead_ends_before_the_dash_that_parts_it_from_the_title() -> Non
 )
 def test_urgency_options_are_read_through_one_ocr_slip(printed: str, expected: str) -> None:
     assert referral_of(printed)["urgency"].normalized == expected
+
+
+def test_a_short_caption_with_one_letter_wrong_is_a_label_only_when_it_stands_apart() -> None:
+    set_apart = page_of([*words("bos", x=100), *words("04/04/26", x=700)])
+    view = DocumentView("d", [set_apart], LabelIndex(PHRASES))
+    service = extract_referral(view)["date_of_service"]
+    assert service.normalized == "2026-04-04"
+    assert service.confidence < 0.9, "a caption read through a slip is never auto-accepted"
+    assert "date_of_service" not in referral_of("bos 04/04/26"), "run on: could be any word"
+    tax, _ = extract_fields(DocType.INVOICE, "invoice", [page("Tox: 5.00", "Total: 105.00")])
+    assert tax["tax"].normalized == "5.00" and tax["tax"].confidence < 0.9

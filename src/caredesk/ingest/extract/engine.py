@@ -313,7 +313,10 @@ def labelled_candidates(
 
 
 def label_score(hit: LabelHit) -> float:
-    """Colon-closed labels are unmistakable; a bare word that happens to match is less so."""
+    """Colon-closed labels are unmistakable; a bare word that happens to match is less so,
+    and a short caption read with a letter wrong least (never auto-accepted)."""
+    if hit.slipped:
+        return 0.75
     if hit.colon:
         return 1.0
     return 0.95 if len(hit.phrase.split()) > 1 else 0.9

@@ -88,6 +88,7 @@ class LabelHit:
     colon: bool
     leading: bool = True  # first on its row, after a bullet, or after a wide gap
     alone: bool = True  # set apart from what follows: leader dots, a wide gap, or nothing
+    slipped: bool = False  # a short one-word caption read with one letter wrong ("bos")
 
     @property
     def x0(self) -> float:
@@ -107,7 +108,10 @@ class LabelIndex:
     """Every known label phrase, longest first, so "Date of Service" wins over "Date".
 
     Matching forgives one OCR slip in a word of four letters or more ("Faciity" is
-    "Facility"), and words that OCR glued together ("ID#").
+    "Facility"), and words that OCR glued together ("ID#"). A caption of one short word read
+    with one letter wrong ("bos" for "DOS", "Tox" for "Tax") counts only when no other
+    caption is one letter from it and it stands apart from what follows (a colon, leader
+    dots, a wide gap), so that a name ("Dale Smith") never becomes a label.
     """
 
     phrases: Sequence[str]
@@ -151,6 +155,13 @@ class LabelIndex:
                     or (len(tokens) > 1 and _short_word_slip(token, tokens[0]))
                 )
             ]
+            if not self._starts[token]:
+                slips: list[tuple[tuple[str, ...], str]] = [
+                    (tokens, phrase)
+                    for tokens, phrase in self._by_tokens
+                    if len(tokens) == 1 and _short_word_slip(token, tokens[0])
+                ]
+                self._starts[token] = slips if len(slips) == 1 else []
         return self._starts[token]
 
     def _match_at(self, row: Row, tokens: list[str], i: int) -> LabelHit | None:
@@ -171,7 +182,12 @@ class LabelIndex:
                 colon=colon,
                 leading=_leads_segment(row, i),
             )
-            return replace(hit, alone=_stands_alone(hit))
+            slipped = len(phrase_tokens) == 1 and tokens[i] != phrase_tokens[0]
+            slipped = slipped and not close(tokens[i], phrase_tokens[0])
+            hit = replace(hit, alone=_stands_alone(hit), slipped=slipped)
+            if slipped and not hit.alone:
+                continue
+            return hit
         return None
 
 
@@ -265,6 +281,8 @@ def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int
     if end <= len(tokens) and all(close(tokens[start + k], p) for k, p in enumerate(phrase)):
         return end
     if end <= len(tokens) and _one_short_slip(tokens[start:end], phrase):
+        return end
+    if len(phrase) == 1 and _short_word_slip(tokens[start], phrase[0]):
         return end
     joined_phrase = "".join(phrase)
     text, i = "", start
