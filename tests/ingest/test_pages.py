@@ -218,3 +218,13 @@ def test_a_faint_fax_is_read_with_its_strokes_rebuilt() -> None:
     assert "OUTPATIENT REFERRAL FORM" in read.text and "Lumbar" in read.text
     assert "OUTPATIENT" not in once.text
     assert read.mean_confidence > once.mean_confidence + 15
+
+
+@pytest.mark.slow
+def test_a_fax_in_doubt_is_read_both_ways_and_the_better_reading_kept() -> None:
+    fax = faint_fax(ink=100)  # a fifth of its ink in lone dots: maybe faint, maybe specks
+    assert 0.15 <= dotted_share(fax) < 0.3
+    both = read_page(OcrJob(1, fax, 204, PreprocessOptions(), timeout_s=60))
+    once = read_page(OcrJob(1, fax, 204, PreprocessOptions(faint_ink=False), timeout_s=60))
+    assert both.mean_confidence > once.mean_confidence + 10
+    assert "Testperson" in both.text
