@@ -540,3 +540,6 @@ def test_a_short_caption_with_one_letter_wrong_is_a_label_only_when_it_stands_ap
     assert "date_of_service" not in referral_of("bos 04/04/26"), "run on: could be any word"
     tax, _ = extract_fields(DocType.INVOICE, "invoice", [page("Tox: 5.00", "Total: 105.00")])
     assert tax["tax"].normalized == "5.00" and tax["tax"].confidence < 0.9
+    # A caption OCR split in two ("D OB") is not a slip: it keeps the score of the whole word.
+    glued = referral_of("D OB: 04/04/1980")["date_of_birth"]
+    assert glued.confidence == referral_of("DOB: 04/04/1980")["date_of_birth"].confidence

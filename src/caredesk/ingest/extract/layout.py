@@ -182,8 +182,13 @@ class LabelIndex:
                 colon=colon,
                 leading=_leads_segment(row, i),
             )
-            slipped = len(phrase_tokens) == 1 and tokens[i] != phrase_tokens[0]
-            slipped = slipped and not close(tokens[i], phrase_tokens[0])
+            # Matched only by a short word's one-letter slip ("bos"), not exactly, not within
+            # close()'s slack, not glued from pieces ("D OB"): a label only when set apart.
+            slipped = (
+                len(phrase_tokens) == 1
+                and not close(tokens[i], phrase_tokens[0])
+                and _short_word_slip(tokens[i], phrase_tokens[0])
+            )
             hit = replace(hit, alone=_stands_alone(hit), slipped=slipped)
             if slipped and not hit.alone:
                 continue
