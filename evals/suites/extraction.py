@@ -221,8 +221,8 @@ def readability(result: ExtractionResult) -> str:
 
 def fax_condition(truth: dict[str, Any]) -> str:
     """How the corpus degraded a document: fax resolution, and the share of the original's
-    solid ink still black on its worst page (the generator measures it; strokes that are gone
-    cannot be read by any engine)."""
+    solid ink still black on its worst page (the generator measures it; the fewer dots of a
+    stroke are left, the less any reader can rebuild)."""
     kept = truth.get("image", {}).get("ink_kept")
     if not kept:
         return "desk scan (JPEG)" if truth["variant"] == "fax" else "not faxed"

@@ -107,9 +107,9 @@ def ink_kept(page: Image.Image, profile: FaxProfile, index: int, fax: Image.Imag
     """Share of the original's solid-ink pixels that are still black on the fax page.
 
     A low-contrast transmission whose threshold falls near the ink's own grey keeps only
-    scattered dots of each stroke; this is how much of the writing reached the paper, which
-    no reader can recover once it is gone. It draws no random numbers, so measuring it
-    leaves the corpus unchanged.
+    scattered dots of each stroke; this is how much of the writing reached the paper (the
+    reader rejoins dots that are dense enough, see ingest.preprocess, but pixels that are
+    gone are gone). It draws no random numbers, so measuring it leaves the corpus unchanged.
     """
     squashed = squash(page, profile.dpi_y)
     aligned = squashed.rotate(
