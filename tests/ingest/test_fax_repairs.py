@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from tests.ingest.placed import page, page_of, referral_of, words
 
 from caredesk.domain.documents import (
     BoundingBox,
     DocType,
-    ExtractedField,
     OcrWord,
-    PageResult,
-    PageSource,
 )
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.arithmetic import (
@@ -45,35 +42,6 @@ from caredesk.ingest.extract.values import DateContext
 from caredesk.ingest.preprocess import estimate_skew
 
 CONTEXT = DateContext()
-
-
-def words(text: str, *, y: float = 100, x: float = 100, gap: float = 12) -> list[OcrWord]:
-    """Words of `text` on one line, 15 px a character, 30 px tall."""
-    out = []
-    for token in text.split():
-        box = BoundingBox(
-            x0=x, y0=y, x1=x + 15 * len(token), y1=y + 30, page_width=2550, page_height=3300
-        )
-        out.append(OcrWord(text=token, bbox=box, confidence=90, line=0, block=0))
-        x = box.x1 + gap
-    return out
-
-
-def page(*lines: str) -> PageResult:
-    """A page of `lines`, one every 60 px."""
-    return page_of([w for i, line in enumerate(lines) for w in words(line, y=100 + 60 * i)])
-
-
-def referral_of(*lines: str) -> dict[str, ExtractedField]:
-    """The referral fields extraction finds on a page of `lines`."""
-    return extract_referral(DocumentView("d", [page(*lines)], LabelIndex(PHRASES)))
-
-
-def page_of(placed: Sequence[OcrWord]) -> PageResult:
-    """A 300 dpi OCR page holding words placed by hand."""
-    return PageResult(
-        number=1, source=PageSource.OCR, width=2550, height=3300, dpi=300, words=tuple(placed)
-    )
 
 
 # --- ids, codes and names ------------------------------------------------------------------
