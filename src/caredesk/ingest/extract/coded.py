@@ -169,14 +169,21 @@ def procedures(view: DocumentView) -> ExtractedField | None:
                 entries[code] = units
                 used.extend(words)
                 page = page or hit.row.page
-    for row in view.rows:  # "(CPT/HCPCS 72148 x 1)" inside a sentence
+    # "(CPT/HCPCS 72148 x 1)" inside a sentence; "72148 units 1" whose caption OCR lost
+    for row in view.rows:
         for code, units, words in _inline_procedures(list(row.words)):
-            if code not in entries and re.search(r"CPT|HCPCS", row.text):
+            if code not in entries and (re.search(r"CPT|HCPCS", row.text) or _says_units(words)):
                 entries[code] = units
                 used.extend(words)
                 page = page or row.page
     values: list[object] = [{"code": code, "units": units} for code, units in entries.items()]
     return _list_field(view, "procedure_codes", values, used, page)
+
+
+def _says_units(words: Sequence[OcrWord]) -> bool:
+    """A code and a count joined by the word "units" (not a bare "x", which a dimension or a
+    part number also has)."""
+    return any(w.text.lower().rstrip(":s(").startswith("unit") for w in words[1:])
 
 
 def _inline_procedures(words: Sequence[OcrWord]) -> list[tuple[str, int, list[OcrWord]]]:

@@ -153,6 +153,8 @@ class LabelIndex:
                     close(token, tokens[0])
                     or "".join(tokens).startswith(token)
                     or (len(tokens) > 1 and _short_word_slip(token, tokens[0]))
+                    or (len(tokens) > 1 and _two_slips(token, tokens[0]))
+                    or _glued_slip(token, tokens)
                 )
             ]
             if not self._starts[token]:
@@ -171,8 +173,13 @@ class LabelIndex:
                 continue
             colon = row.words[end - 1].text.rstrip().endswith(":")
             if not colon and end < len(row.words) and row.words[end].text in (":", "#:"):
+                # A typed form aligns its colons well right of the captions: a far colon
+                # still closes the caption when a value follows it closely.
+                far = _spans_a_gap(row, end - 1, end + 1)
+                if far and not _value_follows(row, end):
+                    continue
                 end, colon = end + 1, True
-            if _spans_a_gap(row, i, end):
+            if _spans_a_gap(row, i, end - colon):
                 continue  # "Requesting Provider" and "NPI" in two boxes are two labels
             hit = LabelHit(
                 phrase=phrase,
@@ -201,6 +208,14 @@ def _spans_a_gap(row: Row, start: int, end: int) -> bool:
     return any(
         b.bbox.x0 - a.bbox.x1 > 1.5 * (a.bbox.y1 - a.bbox.y0) for a, b in itertools.pairwise(words)
     )
+
+
+def _value_follows(row: Row, colon: int) -> bool:
+    """A word follows the colon at `colon` closely (not the next caption of a table header)."""
+    if colon + 1 >= len(row.words):
+        return False
+    gap = row.words[colon + 1].bbox.x0 - row.words[colon].bbox.x1
+    return gap < 1.5 * row.height
 
 
 def _stands_alone(hit: LabelHit) -> bool:
@@ -289,6 +304,8 @@ def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int
         return end
     if len(phrase) == 1 and _short_word_slip(tokens[start], phrase[0]):
         return end
+    if end <= len(tokens) and _anchored_slips(tokens[start:end], phrase):
+        return end
     joined_phrase = "".join(phrase)
     text, i = "", start
     while i < len(tokens) and len(text) < len(joined_phrase):
@@ -296,7 +313,14 @@ def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int
         i += 1
         if text == joined_phrase:
             return i
+    if _glued_slip(tokens[start], phrase):
+        return start + 1
     return None
+
+
+def _glued_slip(token: str, phrase: tuple[str, ...]) -> bool:
+    """Words of a caption OCR ran together, with a slip besides ("Totaldae")."""
+    return len(phrase) > 1 and len(token) > len(phrase[0]) and close(token, "".join(phrase))
 
 
 def _one_short_slip(tokens: Sequence[str], phrase: tuple[str, ...]) -> bool:
@@ -309,6 +333,24 @@ def _one_short_slip(tokens: Sequence[str], phrase: tuple[str, ...]) -> bool:
     token, wanted = slips[0]
     anchored = any(t == p and len(p) >= 5 for t, p in zip(tokens, phrase, strict=True))
     return anchored and _short_word_slip(token, wanted)
+
+
+def _anchored_slips(tokens: Sequence[str], phrase: tuple[str, ...]) -> bool:
+    """A caption of several words where a long word took two slips ("Payrert Due"): every
+    other word must match exactly, one of them of three letters or more."""
+    if len(phrase) < 2:
+        return False
+    exact = [t == p for t, p in zip(tokens, phrase, strict=True)]
+    if not any(ok and len(p) >= 3 for ok, p in zip(exact, phrase, strict=True)):
+        return False
+    return all(ok or _two_slips(t, p) for ok, t, p in zip(exact, tokens, phrase, strict=True))
+
+
+def _two_slips(token: str, wanted: str) -> bool:
+    """A word of six letters or more read with up to two letters wrong."""
+    if len(wanted) < 6 or abs(len(token) - len(wanted)) > 2:
+        return False
+    return edit_distance(token.translate(_LOOKALIKE_LETTERS), wanted, 2) <= 2
 
 
 def _short_word_slip(token: str, wanted: str) -> bool:

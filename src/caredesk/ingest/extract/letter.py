@@ -27,6 +27,7 @@ from caredesk.ingest.extract.parsers import (
     words_in_span,
 )
 from caredesk.ingest.extract.payers import payer_id
+from caredesk.ingest.extract.unlabelled import add_patient_by_shape
 
 EXTRACTOR = "payer-letter-layout-v1"
 
@@ -92,6 +93,7 @@ def extract_letter(view: DocumentView) -> dict[str, ExtractedField]:
         found = member_id_in_rows(view)
         if found is not None:
             candidates["member_id"] = [found]
+    add_patient_by_shape(view, candidates)
     fields = {
         name: found
         for name, found in (

@@ -21,6 +21,7 @@ from caredesk.ingest.extract.parsers import (
     parse_person,
     parse_text,
 )
+from caredesk.ingest.extract.unlabelled import add_patient_by_shape
 
 EXTRACTOR = "clinical-note-layout-v1"
 
@@ -67,6 +68,7 @@ _ASSESSMENT_TOKENS = [label_tokens(p) for p in ASSESSMENT]
 def extract_note(view: DocumentView) -> dict[str, ExtractedField]:
     candidates = labelled_candidates(view, FIELDS)
     _banner_name(view, candidates)
+    add_patient_by_shape(view, candidates)
     _first_date(view, candidates)
     if "date_of_birth" not in candidates:
         birth = birth_date_by_age(view)

@@ -291,9 +291,12 @@ def _continues_amount(previous: OcrWord, word: OcrWord) -> bool:
     gap = word.bbox.x0 - previous.bbox.x1
     height = max(1.0, word.bbox.y1 - word.bbox.y0)
     leading = previous.text.strip().lstrip("€$£")  # "€1 522.08": the symbol opens the amount
+    if gap >= 0.9 * height:
+        return False
+    if re.fullmatch(r"\d[\d,.]*[.,]", leading):  # "254. 99": fax OCR split it after the point
+        return bool(re.fullmatch(r"\d{2}\)?", word.text.strip()))
     return (
-        gap < 0.9 * height
-        and leading.isdigit()
+        leading.isdigit()
         and len(leading) <= 3
         and bool(re.fullmatch(r"\d{3}([.,]\d{2})?", word.text.strip(" €$£")))
     )

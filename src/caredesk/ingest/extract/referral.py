@@ -11,6 +11,7 @@ from caredesk.ingest.extract.engine import (
     DocumentView,
     best_field,
     birth_date_by_age,
+    confidence_of,
     label_score,
     member_id_in_rows,
     paragraph_after,
@@ -45,10 +46,14 @@ from caredesk.ingest.extract.payers import (
 )
 from caredesk.ingest.extract.signer import signer_on
 from caredesk.ingest.extract.unlabelled import (
+    add_patient_by_shape,
+    names_beside_known_npis,
     npis_by_section,
     owner_beside,
     providers_beside_npis,
+    service_date_below,
 )
+from caredesk.ingest.extract.urgency import URGENCY, urgency
 
 EXTRACTOR = "referral-layout-v1"
 
@@ -114,7 +119,6 @@ DIRECT: dict[str, tuple[tuple[str, ...], Parser]] = {
 }
 CONTEXTUAL_NAME = ("Name",)
 CONTEXTUAL_NPI = ("NPI", "NPI #", "NPI No.", "NPI Number")
-URGENCY = ("Priority", "Urgency", "Request Type", "Review Type", "Check one")
 REASON = (
     "Clinical Reason",
     "Reason for Referral",
@@ -189,9 +193,16 @@ def extract_referral(view: DocumentView) -> dict[str, ExtractedField]:
         )
         if found is not None
     }
-    for extra in (diagnoses(view), procedures(view), _urgency(view), _reason(view)):
+    for extra in (diagnoses(view), procedures(view), urgency(view), _reason(view)):
         if extra is not None:
             fields[extra.name] = extra
+    services = fields.get("procedure_codes")
+    if "date_of_service" not in fields and services is not None and services.evidence:
+        box = services.evidence
+        found = service_date_below(view, box.page, box.bbox.y1)
+        date = best_field(view.document_id, [found], EXTRACTOR) if found else None
+        if date is not None:
+            fields["date_of_service"] = date
     return fields
 
 
@@ -258,6 +269,13 @@ def _unlabelled(view: DocumentView, candidates: dict[str, list[Candidate]]) -> N
         found = npis_by_section(view, missing, _npis_taken(candidates))
         for name, candidate in found.items():
             candidates[name] = [candidate]
+    known = {
+        owner: max(candidates[name], key=confidence_of).parsed
+        for owner, name in npi_fields.items()
+        if name in candidates and f"{owner}_provider_name" not in candidates
+    }
+    for name, candidate in names_beside_known_npis(view, known).items():
+        candidates.setdefault(name, [candidate])
 
 
 def _npis_taken(candidates: dict[str, list[Candidate]]) -> set[str]:
@@ -269,6 +287,7 @@ def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> No
     """Weaker sources: values by their shape alone, the payer from a member id prefix or
     plan, the signer as orderer."""
     _unlabelled(view, candidates)
+    add_patient_by_shape(view, candidates)
     if "date_of_birth" not in candidates:
         birth = birth_date_by_age(view)
         if birth is not None:
@@ -353,71 +372,6 @@ def address_block_above(view: DocumentView, row: Row) -> list[Row]:
         block.append(above)
         below = above
     return list(reversed(block))
-
-
-_TICKS = frozenset("xX×✗✘☒■☑✔✓K")
-_EMPTY_BOX = frozenset("☐□OoD0UL")
-_EXPEDITED = {"expedited", "urgent", "stat", "emergent"}
-_STANDARD = {"standard", "routine", "non-urgent", "elective"}
-
-
-def _urgency(view: DocumentView) -> ExtractedField | None:
-    for hit in view.hits_for(URGENCY):
-        words = view.value_right(hit)
-        choice = _checked_choice(words)
-        if choice is not None:
-            value, used, quality = choice
-            parsed = Parsed(" ".join(w.text for w in used), value, tuple(used), quality)
-            return best_field(
-                view.document_id,
-                [Candidate("urgency", parsed, hit.row.page, label_score(hit))],
-                EXTRACTOR,
-            )
-    return None
-
-
-def _checked_choice(words: Sequence[OcrWord]) -> tuple[str, list[OcrWord], float] | None:
-    """Which option is ticked: the mark before each option word, or a plain word ("URGENT")."""
-    options = [(i, w) for i, w in enumerate(words) if _option(w) is not None]
-    if not options:
-        return None
-    if len(options) == 1:
-        i, word = options[0]
-        return _urgency_value(word), [word], 1.0
-    marked = [(i, w) for i, w in options if i > 0 and _mark_state(words[i - 1].text) is True]
-    blank = [(i, w) for i, w in options if i > 0 and _mark_state(words[i - 1].text) is False]
-    if len(marked) == 1:
-        i, word = marked[0]
-        return _urgency_value(word), [words[i - 1], word], 1.0
-    if len(blank) == len(options) - 1:
-        i, word = next((i, w) for i, w in options if (i, w) not in blank)
-        return _urgency_value(word), [word], 0.85
-    return None
-
-
-def _mark_state(text: str) -> bool | None:
-    """Ticked, empty or unknown, from what OCR made of a box: "[X]", "(X])", "{ ])", "☒"."""
-    inside = text.strip().strip("[](){}|_!I1l ")
-    if not inside:
-        return False
-    if len(inside) <= 2 and any(ch in _TICKS for ch in inside):
-        return True
-    if len(inside) <= 2 and all(ch in _EMPTY_BOX for ch in inside):
-        return False
-    return None
-
-
-def _option(word: OcrWord) -> str | None:
-    """The urgency an option word names, within an OCR slip ("STANOARD", "Fxpedited")."""
-    token = norm_token(word.text)
-    for value, names in (("expedited", _EXPEDITED), ("standard", _STANDARD)):
-        if any(close(token, name) for name in names):
-            return value
-    return None
-
-
-def _urgency_value(word: OcrWord) -> str:
-    return _option(word) or "standard"
 
 
 def _reason(view: DocumentView) -> ExtractedField | None:

@@ -17,13 +17,14 @@ def signer_on(view: DocumentView, row: Row) -> Parsed | None:
 
 
 _SIGNATURE_MARK = re.compile(r"[\W_]{0,2}[s8$5]?/?")
-# "/s/" whose closing slash OCR read as a letter: "/sf", "sf", "s1".
-_MANGLED_MARK = re.compile(r"[\W_]{0,2}[s$5][fl1|]")
+# "/s/" whose closing slash OCR read as a letter ("/sf", "sf", "s1"), or as a degree sign
+# or a quote after an s read as a digit ("3°", "5’").
+_MANGLED_MARK = re.compile(r"[\W_]{0,2}[s$5][fl1|]|[s$35][°º'’\"]")
 
 
 def _signer(view: DocumentView, row: Row) -> Parsed | None:
     """The clinician who signed: "/s/ Dr. Jane Doe, MD", the mark as fax OCR reads it
-    ("“8", "‘s/"), with a full name and a clinical credential after it."""
+    ("“8", "‘s/", "3°"), with a full name and a clinical credential after it."""
     words = list(row.words)
     mark = words[0].text if words else ""
     plain = _SIGNATURE_MARK.fullmatch(mark) is not None and not mark.isalnum()

@@ -1,16 +1,22 @@
-"""Values found by their own shape when OCR lost their label: NPIs by check digit, and the
-provider printed beside one."""
+"""Values found by their own shape when OCR lost their label: NPIs by check digit, the
+provider printed beside one, and a patient printed "SURNAME, GIVEN"."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Iterator
 
 from caredesk.domain.codes import npi_is_valid
 from caredesk.domain.documents import OcrWord
 from caredesk.ingest.extract.engine import CONTEXT_WORDS, Candidate, DocumentView
-from caredesk.ingest.extract.layout import Row, close, inked, norm_token
-from caredesk.ingest.extract.parsers import Parsed, parse_name_text, parse_person
+from caredesk.ingest.extract.layout import Row, close, gap_split, inked, norm_token
+from caredesk.ingest.extract.parsers import (
+    Parsed,
+    parse_date_value,
+    parse_name_text,
+    parse_person,
+)
 
 # Found by shape and section, not by a label: never auto-accepted.
 UNLABELLED_NPI_SCORE = 0.8
@@ -92,10 +98,11 @@ def _owners_in(tokens: list[str]) -> list[str]:
 def providers_beside_npis(view: DocumentView, taken: Collection[str]) -> dict[str, Candidate]:
     """Rows "<name> <NPI>" whose captions OCR lost: a clinician ("Dr. …", "…, MD") is the
     ordering provider and an organisation ("… Sleep Lab") the rendering one, name and NPI
-    both; each only when the document has exactly one such row of its kind."""
+    both; each only when the document has exactly one such row of its kind. A number alone
+    on its row has its name on the row above, in the same column."""
     found: dict[str, list[tuple[int, Parsed, Parsed]]] = {"ordering": [], "rendering": []}
     for row, index, npi in _npis(view, taken):
-        left = _left_of(row, index)
+        left = _named_beside(view, row, index)
         kind = _provider_kind([norm_token(w.text) for w in left])
         parse = parse_person if kind == "ordering" else parse_name_text
         name = parse(left, view.dates) if kind else None
@@ -111,6 +118,47 @@ def providers_beside_npis(view: DocumentView, taken: Collection[str]) -> dict[st
             for field, parsed in fields:
                 out[field] = Candidate(field, parsed, page, UNLABELLED_NPI_SCORE)
     return out
+
+
+def names_beside_known_npis(view: DocumentView, npis: dict[str, Parsed]) -> dict[str, Candidate]:
+    """For an NPI already read under its caption ("rendering" → the number), the provider
+    printed beside it or just above it, when the name's caption was lost."""
+    out: dict[str, Candidate] = {}
+    for kind, npi in npis.items():
+        spots = [
+            (row, index)
+            for row in view.rows
+            for index, word in enumerate(row.words)
+            if word.text.strip(".,;:|") == str(npi.normalized)
+        ]
+        if len(spots) != 1:
+            continue
+        row, index = spots[0]
+        left = _named_beside(view, row, index)
+        if _provider_kind([norm_token(w.text) for w in left]) != kind:
+            continue
+        parse = parse_person if kind == "ordering" else parse_name_text
+        name = parse(left, view.dates)
+        if name is not None and name.quality >= 1.0:
+            field = f"{kind}_provider_name"
+            out[field] = Candidate(field, name, row.page, UNLABELLED_NPI_SCORE)
+    return out
+
+
+def _named_beside(view: DocumentView, row: Row, index: int) -> list[OcrWord]:
+    """The words naming whoever an NPI at `index` belongs to: the run of words just left of
+    it, else (a number alone on its row) the run on the row above that starts nearest it."""
+    left = _left_of(row, index)
+    if left:
+        return gap_split(left)[-1]
+    rows = view.page_rows(row.page)
+    if row.index == 0:
+        return []
+    above, number = rows[row.index - 1], row.words[index]
+    if row.top - above.bottom > 2 * max(row.height, above.height):
+        return []
+    runs = [run for run in gap_split([w for w in above.words if inked(w)]) if run]
+    return min(runs, key=lambda run: abs(run[0].bbox.x0 - number.bbox.x0), default=[])
 
 
 def owner_beside(view: DocumentView, word: OcrWord) -> str | None:
@@ -129,3 +177,66 @@ def _provider_kind(tokens: list[str]) -> str | None:
     if tokens[0] == "dr" or tokens[-1] in CLINICIAN_CREDENTIALS:
         return "ordering"
     return "rendering" if _ORGANISATION_WORDS.intersection(tokens) else None
+
+
+# "DOE, JANE" (fax OCR often reads the comma as a full stop), with a middle initial or not.
+_SURNAME = re.compile(r"[A-Z][A-Z'\-]{2,}[,.]")
+_GIVEN = re.compile(r"[A-Z][A-Z'\-]{2,}[,.]?")
+_NOT_NAMES = frozenset(
+    {
+        "section", "member", "patient", "provider", "information", "request", "review",
+        "services", "service", "requested", "diagnosis", "clinical", "attachments", "type",
+        "facility", "plan", "health", "care", "notice", "determination", "decision", "page",
+        "fax", "phone", "date", "urgent", "standard", "expedited", "approved", "denied",
+        "pended", "usa",
+    }
+)  # fmt: skip
+UNLABELLED_PATIENT_SCORE = 0.8
+
+
+def patient_by_shape(view: DocumentView) -> Candidate | None:
+    """The patient, when OCR lost the caption: forms and letters print the patient, and only
+    the patient, in capitals surname first ("MOCKRIDGE, CONNIE"); clinicians carry a title
+    or a credential, facilities no comma. Only when the document prints one such name, and
+    every page reads it alike."""
+    found: dict[str, Candidate] = {}
+    for row in view.rows:
+        for first, second in itertools.pairwise(row.words):
+            if not (_SURNAME.fullmatch(first.text) and _GIVEN.fullmatch(second.text)):
+                continue
+            if {norm_token(first.text), norm_token(second.text)} & _NOT_NAMES:
+                continue
+            parsed = parse_person([first, second], view.dates)
+            if parsed is not None and parsed.quality >= 1.0:
+                key = str(parsed.normalized).lower()
+                found.setdefault(
+                    key, Candidate("patient_name", parsed, row.page, UNLABELLED_PATIENT_SCORE)
+                )
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def add_patient_by_shape(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
+    """The patient by shape, for a document whose captions gave no full name."""
+    if any(c.parsed.quality >= 1.0 for c in candidates.get("patient_name", [])):
+        return
+    found = patient_by_shape(view)
+    if found is not None:
+        candidates["patient_name"] = [found]
+
+
+UNLABELLED_DATE_SCORE = 0.75
+
+
+def service_date_below(view: DocumentView, page: int, below: float) -> Candidate | None:
+    """The date of service of a form whose "Requested start date" caption OCR lost: the one
+    row under the requested services (below `below` on their page) that holds a date and
+    nothing else."""
+    found = []
+    for row in view.page_rows(page):
+        if row.top <= below:
+            continue
+        words = [w for w in row.words if inked(w)]
+        parsed = parse_date_value(words, view.dates) if words else None
+        if parsed is not None and len(parsed.words) == len(words):
+            found.append(Candidate("date_of_service", parsed, page, UNLABELLED_DATE_SCORE))
+    return found[0] if len(found) == 1 else None

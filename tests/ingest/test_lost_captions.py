@@ -1,0 +1,97 @@
+"""Values a fax still shows after OCR lost or garbled their captions: found by their shape
+and place, never auto-accepted, and never guessed when the page offers two of them."""
+
+from __future__ import annotations
+
+from tests.ingest.placed import page, page_of, referral_of, words
+
+from caredesk.domain.documents import DocType
+from caredesk.ingest.extract import extract_fields
+from caredesk.ingest.extract.parsers import parse_money
+from caredesk.ingest.extract.values import DateContext
+
+AUTO_ACCEPT = 0.9
+
+
+def test_a_procedure_code_with_its_units_word_is_read_without_a_caption() -> None:
+    fields = referral_of("SECTION B - REQUESTED SERVICES", "erydma chide 72148 units 1")
+    assert fields["procedure_codes"].normalized == [{"code": "72148", "units": 1}]
+    # A bare "x" joins part numbers and sizes too: without a CPT caption it says nothing.
+    assert "procedure_codes" not in referral_of("Tray 72148 x 2")
+
+
+def test_an_urgency_printed_alone_in_capitals_is_read_without_its_caption() -> None:
+    fields = referral_of("SECTION B - REQUESTED SERVICES", "Ds, . . STANDARD")
+    assert fields["urgency"].normalized == "standard"
+    assert fields["urgency"].confidence < AUTO_ACCEPT
+    # Both options printed (a checkbox list whose ticks OCR lost): no answer.
+    assert "urgency" not in referral_of("hes STANDARD", "EXPEDITED (72 hours)")
+
+
+def test_a_patient_printed_surname_first_in_capitals_is_the_patient() -> None:
+    fields = referral_of("1. MEMBER INFORMATION", "MOCKRIDGE. CONNIE April 15, 2017 F")
+    assert fields["patient_name"].normalized == "Connie Mockridge"
+    assert fields["patient_name"].confidence < AUTO_ACCEPT
+    letter = page("Vv IPSUMFORD, MARK", "Re: your request")
+    found, _ = extract_fields(DocType.PAYER_LETTER, "letter", [letter])
+    assert found["patient_name"].normalized == "Mark Ipsumford"
+    # Two such names: which is the patient is not for a guess. Headings are no names.
+    assert "patient_name" not in referral_of("MOCKRIDGE, CONNIE", "IPSUMFORD, MARK")
+    assert "patient_name" not in referral_of("SECTION, MEMBER")
+
+
+def test_a_facility_above_its_npi_or_beside_a_captioned_npi_is_the_rendering_provider() -> None:
+    above = referral_of(
+        "hr Qe. ing breviaer",
+        "Sample Valley Imaging Center",
+        "2102866045",
+    )
+    assert above["rendering_provider_name"].normalized == "Sample Valley Imaging Center"
+    assert above["rendering_provider_npi"].normalized == "2102866045"
+    # The NPI column kept its caption, the facility's was garbled ("Faciy").
+    header = words("Servicing Faciy", y=100) + words("NPI", y=100, x=900)
+    row = words("Sample Valley Imaging Center", y=160) + words("2931803672", y=160, x=900)
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of([*header, *row])])
+    assert fields["rendering_provider_npi"].normalized == "2931803672"
+    assert fields["rendering_provider_name"].normalized == "Sample Valley Imaging Center"
+
+
+def test_an_amount_split_after_its_decimal_point_is_one_amount() -> None:
+    parsed = parse_money(words("Total EUR 254. 99", gap=8), DateContext())
+    assert parsed is not None and parsed.normalized == "254.99"
+    spaced = parse_money(words("Total 254. 99", gap=60), DateContext())  # a far cell: not one
+    assert spaced is not None and spaced.normalized == "99.00"
+
+
+def test_captions_with_two_slips_or_run_together_are_still_captions() -> None:
+    invoice = page("Payrert Due 26 February 2026", "Totaldae GBP £206. 40)")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [invoice])
+    assert fields["due_date"].normalized == "2026-02-26"
+    assert fields["total_amount"].normalized == "206.40"
+    # A word with two slips is a caption only beside another word of it read exactly.
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Payrert Dux 26 February 2026")])
+    assert "due_date" not in fields
+
+
+def test_a_colon_set_far_right_of_its_caption_still_closes_it() -> None:
+    line = (
+        words("Referring Provider", y=100)
+        + words(":", y=100, x=728)
+        + words("Dr. Monica Imitato, MD", y=100, x=758)
+    )
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of(line)])
+    assert fields["ordering_provider_name"].normalized == "Monica Imitato"
+
+
+def test_a_signature_mark_read_as_a_digit_and_a_degree_sign_still_marks_the_signer() -> None:
+    fields = referral_of("I attest that the information is true.", "3° Dr. Deborah Ersatzberg, MD")
+    assert fields["ordering_provider_name"].normalized == "Deborah Ersatzberg"
+
+
+def test_the_one_date_alone_under_the_requested_services_is_the_date_of_service() -> None:
+    services = ["Service Code 70553 units 1", "R51.9", "March 9, 2026", "STANDARD"]
+    fields = referral_of(*services)
+    assert fields["date_of_service"].normalized == "2026-03-09"
+    assert fields["date_of_service"].confidence < AUTO_ACCEPT
+    # Two lone dates there: neither is taken.
+    assert "date_of_service" not in referral_of(*services, "March 30, 2026")
