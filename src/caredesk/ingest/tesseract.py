@@ -87,6 +87,11 @@ def _engine(kind: str) -> PyTessBaseAPI:
         _quiet_leptonica()
         psm = PSM.AUTO if kind == "eng" else PSM.OSD_ONLY
         engine = PyTessBaseAPI(path=f"{folder}{os.sep}", lang=kind, psm=psm)
+        # Tesseract reads every line it doubts a second time as white on black. The forms we
+        # read print dark on light, and on a poor fax most lines are doubted: with this off a
+        # degraded page reads ~15% faster, at 3 fewer correct fields of the eval's 1264 fax
+        # fields (F1 0.8759 -> 0.8744 under the earlier faint gate).
+        engine.SetVariable("tessedit_do_invert", "0")
         setattr(_LOCAL, kind, engine)
     return engine
 
