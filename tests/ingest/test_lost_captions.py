@@ -95,3 +95,11 @@ def test_the_one_date_alone_under_the_requested_services_is_the_date_of_service(
     assert fields["date_of_service"].confidence < AUTO_ACCEPT
     # Two lone dates there: neither is taken.
     assert "date_of_service" not in referral_of(*services, "March 30, 2026")
+
+
+def test_a_name_column_beside_a_birth_date_column_is_the_patients() -> None:
+    header = words("Name", y=100) + words("DOB", y=100, x=700) + words("Sex", y=100, x=1100)
+    row = words("Richard Synthetico", y=160) + words("1989-09-10", y=160, x=700)
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of([*header, *row])])
+    assert fields["patient_name"].normalized == "Richard Synthetico"
+    assert fields["date_of_birth"].normalized == "1989-09-10"

@@ -26,6 +26,8 @@ CONTEXT_WORDS: dict[str, frozenset[str]] = {
     "rendering": frozenset({"rendering", "servicing", "facility", "perform", "performing"}),
     "patient": frozenset({"patient", "member", "subscriber", "re"}),
 }
+# Captions only a patient's details carry: a "Name" beside one names the patient.
+_PATIENT_ONLY = frozenset({"DOB", "Date of Birth", "Birth Date", "D.O.B.", "Sex", "Gender"})
 # One-word labels that also occur as ordinary words in prose and headings.
 GENERIC_WORDS = frozenset(
     {
@@ -144,6 +146,9 @@ class DocumentView:
         found = _context_in(left)
         if found:
             return found
+        # A table header "Name | DOB | Sex": only a patient has a birth date and a sex.
+        if any(h.start >= hit.end and h.phrase in _PATIENT_ONLY for h in self.row_hits(hit.row)):
+            return "patient"
         rows = self.page_rows(hit.row.page)
         for row in reversed(rows[max(0, hit.row.index - lookback) : hit.row.index]):
             found = _context_in([norm_token(w.text) for w in row.words], unique=True)

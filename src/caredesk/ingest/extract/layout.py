@@ -350,7 +350,8 @@ def _two_slips(token: str, wanted: str) -> bool:
     """A word of six letters or more read with up to two letters wrong."""
     if len(wanted) < 6 or abs(len(token) - len(wanted)) > 2:
         return False
-    return edit_distance(token.translate(_LOOKALIKE_LETTERS), wanted, 2) <= 2
+    token, wanted = token.translate(_LOOKALIKE_LETTERS), wanted.translate(_LOOKALIKE_LETTERS)
+    return edit_distance(token, wanted, 2) <= 2
 
 
 def _short_word_slip(token: str, wanted: str) -> bool:

@@ -216,7 +216,8 @@ def patient_by_shape(view: DocumentView) -> Candidate | None:
 
 
 def add_patient_by_shape(view: DocumentView, candidates: dict[str, list[Candidate]]) -> None:
-    """The patient by shape, for a document whose captions gave no full name."""
+    """The patient by shape, for a document whose captions gave no full name; it replaces a
+    lone word read under a caption ("Name a")."""
     if any(c.parsed.quality >= 1.0 for c in candidates.get("patient_name", [])):
         return
     found = patient_by_shape(view)
