@@ -1,14 +1,17 @@
 """Values a fax still shows after OCR lost or garbled their captions: found by their shape
-and place, never auto-accepted, and never guessed when the page offers two of them."""
+and place, never auto-accepted, and never guessed when the page offers two of them; and a
+page too faint for that, flagged for a person."""
 
 from __future__ import annotations
 
 from tests.ingest.placed import page, page_of, referral_of, words
 
-from caredesk.domain.documents import DocType
+from caredesk.domain.documents import DocType, DocumentStatus
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.parsers import parse_money
 from caredesk.ingest.extract.values import DateContext
+from caredesk.ingest.pipeline import understand
+from caredesk.ingest.tasks import attention
 
 AUTO_ACCEPT = 0.9
 
@@ -103,3 +106,17 @@ def test_a_name_column_beside_a_birth_date_column_is_the_patients() -> None:
     fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of([*header, *row])])
     assert fields["patient_name"].normalized == "Richard Synthetico"
     assert fields["date_of_birth"].normalized == "1989-09-10"
+
+
+def test_a_barely_legible_page_sends_the_document_to_a_person_and_asks_for_a_clearer_copy() -> None:
+    legible = page("Patient Name: Richard Synthetico", "Member ID: QFH251526035").model_copy(
+        update={"mean_confidence": 90.0}
+    )
+    noise = [w.model_copy(update={"confidence": 30.0}) for w in legible.words]
+    faint = legible.model_copy(update={"number": 2, "words": tuple(noise), "mean_confidence": 30})
+    result = understand("d", [legible, faint])
+    warning = next(w for w in result.warnings if w.startswith("page 2 barely legible"))
+    assert "clearer copy" in warning
+    assert not any(w.startswith("page 1") for w in result.warnings)
+    status, reason = attention(result, auto_accept=AUTO_ACCEPT)
+    assert status is DocumentStatus.NEEDS_ATTENTION and "page 2 barely legible" in reason

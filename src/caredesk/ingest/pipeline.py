@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
-from caredesk.domain.documents import ExtractionResult, PageResult, PageStatus
+from caredesk.domain.documents import ExtractionResult, PageResult, PageSource, PageStatus
 from caredesk.ingest.classify import classify
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.formats import open_document
@@ -17,6 +17,10 @@ from caredesk.ingest.validate import validate
 from caredesk.settings import Settings
 
 LOW_TYPE_CONFIDENCE = 0.6
+# A page read under this mean word confidence is mostly noise: on the eval's fax documents
+# (evals/reports/extraction.md), the 12 with a page under 50 kept a fifth of their fields;
+# such a document asks for a person, and the sender for a clearer copy.
+BARELY_LEGIBLE = 50.0
 
 __all__ = [
     "IngestLimits",
@@ -66,6 +70,15 @@ def understand(
         f"page {page.number} unreadable: {page.reason}"
         for page in ordered
         if page.status is PageStatus.UNREADABLE
+    ]
+    warnings += [
+        f"page {page.number} barely legible (mean OCR confidence {page.mean_confidence:.0f}): "
+        "fields on it may be missing or misread; ask the sender for a clearer copy"
+        for page in ordered
+        if page.status is PageStatus.OK
+        and page.source is PageSource.OCR
+        and page.words
+        and page.mean_confidence < BARELY_LEGIBLE
     ]
     if doc_type_confidence < LOW_TYPE_CONFIDENCE:
         warnings.append(f"document type uncertain ({doc_type.value}, {doc_type_confidence:.2f})")

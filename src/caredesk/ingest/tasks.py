@@ -126,7 +126,9 @@ def _understand_and_store(context: IngestContext, document_id: str) -> None:
 
 def attention(result: ExtractionResult, auto_accept: float) -> tuple[DocumentStatus, str]:
     """`ready`, or `needs_attention` with the reasons a person must look."""
-    reasons = [w for w in result.warnings if "unreadable" in w or "uncertain" in w]
+    reasons = [
+        w for w in result.warnings if "unreadable" in w or "uncertain" in w or "barely legible" in w
+    ]
     doubtful = sorted(
         name
         for name, field in result.fields.items()
