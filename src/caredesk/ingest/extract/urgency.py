@@ -20,6 +20,8 @@ _STANDARD = {"standard", "routine", "non-urgent", "elective"}
 
 
 def urgency(view: DocumentView) -> ExtractedField | None:
+    """`expedited` or `standard`: the option ticked under an urgency caption, else the one
+    option the form prints alone in capitals."""
     for hit in view.hits_for(URGENCY):
         words = view.value_right(hit)
         choice = _checked_choice(words)
