@@ -120,3 +120,65 @@ def test_a_barely_legible_page_sends_the_document_to_a_person_and_asks_for_a_cle
     assert not any(w.startswith("page 1") for w in result.warnings)
     status, reason = attention(result, auto_accept=AUTO_ACCEPT)
     assert status is DocumentStatus.NEEDS_ATTENTION and "page 2 barely legible" in reason
+
+
+def test_a_quote_mark_before_a_facility_name_is_not_part_of_it() -> None:
+    fields = referral_of(
+        "“Sample Valley Infusion Center",
+        "292 Example Boulevard",
+        "Grantside, WV 89914",
+        "Facility NPI: 2102866045",
+    )
+    assert fields["rendering_provider_name"].normalized == "Sample Valley Infusion Center"
+
+
+def test_a_letterhead_missing_a_letter_still_names_the_payer() -> None:
+    letter = page("umbleweed Mutual", "Utilization Management", "STATUS: APPROVED")
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [letter])
+    assert fields["payer"].normalized == "tumbleweed"
+    assert fields["payer"].confidence < AUTO_ACCEPT
+    # Two payers each within reach of a garbled head: no guess.
+    unsure = page("umbleweed Lanterfish", "STATUS: APPROVED")
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [unsure])
+    assert "payer" not in fields
+
+
+def test_a_day_whose_one_was_read_as_a_bracket_still_reads() -> None:
+    invoice = page("Payment due: April 1] 2026")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [invoice])
+    assert fields["due_date"].normalized == "2026-04-11"
+
+
+def test_captions_where_ocr_merged_two_letters_into_one_still_read() -> None:
+    header = words("Name", y=100) + words("Buth Date", y=100, x=700) + words("Sex", y=100, x=1200)
+    row = words("SANDBOXLEY, TINA", y=160) + words("October 18, 1961", y=160, x=700)
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of([*header, *row])])
+    assert fields["date_of_birth"].normalized == "1961-10-18"
+    invoice = page("Payrrent due: 26 February 2026")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [invoice])
+    assert fields["due_date"].normalized == "2026-02-26"
+
+
+def test_an_npi_alone_in_its_column_belongs_to_the_clinician_above_it() -> None:
+    name = words("beta rinn Pre", y=100) + words("Dr. Deborah Ersatzberg, MD", y=100, x=760)
+    dust = words(",", y=150, x=1150)
+    number = words("tee ae", y=170) + words("1821517905", y=170, x=760)
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of([*name, *dust, *number])])
+    assert fields["ordering_provider_npi"].normalized == "1821517905"
+    assert fields["ordering_provider_npi"].confidence < AUTO_ACCEPT
+    # Beside its own (garbled) caption, close by, the number names no one.
+    near = words("tee ae", y=170, x=600) + words("1821517905", y=170, x=700)
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of([*name, *near])])
+    assert "ordering_provider_npi" not in fields
+
+
+def test_a_signature_outvotes_a_name_found_only_by_its_place() -> None:
+    doubted = [  # OCR doubted this reading
+        w.model_copy(update={"confidence": 45.0})
+        for w in words("Dr. Reborah Frsatzberg, MD", y=100, x=760)
+    ]
+    name = words("beta rinn Pre", y=100) + doubted
+    number = words("tee ae", y=170) + words("1821517905", y=170, x=760)
+    signed = words("/s/ Dr. Deborah Ersatzberg, MD", y=600)
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of([*name, *number, *signed])])
+    assert fields["ordering_provider_name"].normalized == "Deborah Ersatzberg"

@@ -244,6 +244,16 @@ _LOOKALIKE_LETTERS = str.maketrans(
 )
 
 
+# Letter pairs fax OCR reads as one letter ("Payrrent", "Buth" for "Birth"), and back.
+_LOOKALIKE_PAIRS = (("rn", "m"), ("rr", "m"), ("ir", "u"))
+
+
+def _lookalike_form(word: str) -> str:
+    for pair, single in _LOOKALIKE_PAIRS:
+        word = word.replace(pair, single)
+    return word.translate(_LOOKALIKE_LETTERS)
+
+
 def close(token: str, wanted: str) -> bool:
     """Equal, or one slip apart in a word of five letters or more (two in eight or more).
 
@@ -251,7 +261,7 @@ def close(token: str, wanted: str) -> bool:
     """
     if token == wanted:
         return True
-    token, wanted = token.translate(_LOOKALIKE_LETTERS), wanted.translate(_LOOKALIKE_LETTERS)
+    token, wanted = _lookalike_form(token), _lookalike_form(wanted)
     if len(wanted) < 5 or abs(len(token) - len(wanted)) > 2:
         return token == wanted
     allowed = 2 if len(wanted) >= 8 else 1
@@ -350,8 +360,7 @@ def _two_slips(token: str, wanted: str) -> bool:
     """A word of six letters or more read with up to two letters wrong."""
     if len(wanted) < 6 or abs(len(token) - len(wanted)) > 2:
         return False
-    token, wanted = token.translate(_LOOKALIKE_LETTERS), wanted.translate(_LOOKALIKE_LETTERS)
-    return edit_distance(token, wanted, 2) <= 2
+    return edit_distance(_lookalike_form(token), _lookalike_form(wanted), 2) <= 2
 
 
 def _short_word_slip(token: str, wanted: str) -> bool:

@@ -26,7 +26,7 @@ from caredesk.ingest.extract.parsers import (
     parse_text,
     words_in_span,
 )
-from caredesk.ingest.extract.payers import payer_id
+from caredesk.ingest.extract.payers import MISSPELT_PAYER_QUALITY, payer_id, payer_misspelt
 from caredesk.ingest.extract.unlabelled import add_patient_by_shape
 
 EXTRACTOR = "payer-letter-layout-v1"
@@ -115,11 +115,18 @@ def _single(
 
 
 def _payer(view: DocumentView) -> ExtractedField | None:
-    """The payer is whoever's letterhead this is: the first rows naming one."""
-    for row in view.rows[:8]:
+    """The payer is whoever's letterhead this is: the first rows naming one, else the first
+    spelling one within two OCR slips ("umbleweed Mutual"), which is never auto-accepted."""
+    head = view.rows[:8]
+    for row in head:
         found = payer_id(row.text)
         if found is not None:
             return _single(view, "payer", Parsed(row.text, found, row.words, 1.0), row.page, 1.0)
+    for row in head:
+        found = payer_misspelt(row.text)
+        if found is not None:
+            parsed = Parsed(row.text, found, row.words, MISSPELT_PAYER_QUALITY)
+            return _single(view, "payer", parsed, row.page, 1.0)
     return None
 
 

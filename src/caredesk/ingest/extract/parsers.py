@@ -313,12 +313,19 @@ def parse_text(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     return Parsed(text, text, tuple(words))
 
 
+# A stray mark OCR puts before a name: dust read as a dot, a quote mark, a bullet.
+_STRAY_MARK = re.compile(r"^[\s.,:;'\"“”‘’*•·~_-]+")
+
+
 def parse_name_text(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     """An organisation's name: free text, with OCR's I-for-l slips mended word by word."""
     parsed = parse_text(words, context)
     if parsed is None:
         return None
-    mended = " ".join(fix_name_word(w) for w in parsed.value.split()).rstrip(".,;:")
+    printed = _STRAY_MARK.sub("", parsed.value)
+    mended = " ".join(fix_name_word(w) for w in printed.split()).rstrip(".,;:”’\"'")
+    if not any(ch.isalpha() for ch in mended):
+        return None
     return Parsed(parsed.value, mended, parsed.words, parsed.quality)
 
 
@@ -353,7 +360,7 @@ def _capitalized(word: str) -> str:
 
 def person_name(printed: str) -> str:
     # "DOE. JANE": fax OCR reads the comma of "Last, First" as a full stop.
-    printed = re.sub(r"^[\s.,:;'\"*•·~_-]+", "", printed.strip())  # a stray mark before it
+    printed = _STRAY_MARK.sub("", printed.strip())
     printed = re.sub(r"^(Or|0r)\. ", "Dr. ", printed)  # fax OCR's "Dr."
     if re.match(r"(Or|0r) \S+ \S+", printed) and norm_word(printed.split()[-1]) in _CREDENTIALS:
         printed = "Dr. " + printed[3:]  # "Or Jane Doe, MD": a credential vouches for the title

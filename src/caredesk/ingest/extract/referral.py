@@ -46,6 +46,7 @@ from caredesk.ingest.extract.payers import (
 )
 from caredesk.ingest.extract.signer import signer_on
 from caredesk.ingest.extract.unlabelled import (
+    UNLABELLED_NPI_SCORE,
     add_patient_by_shape,
     names_beside_known_npis,
     npis_by_section,
@@ -312,7 +313,8 @@ def _fallbacks(view: DocumentView, candidates: dict[str, list[Candidate]]) -> No
             parsed, row = next(iter(plans.values()))
             candidates["plan"] = [Candidate("plan", parsed, row.page, 0.9)]
     named = candidates.get("ordering_provider_name", [])
-    if not any(c.parsed.quality >= 1.0 for c in named):  # none, or only a lone word
+    # None, only a lone word, or only a name found by its place: the signature also votes.
+    if not any(c.parsed.quality >= 1.0 and c.label_score > UNLABELLED_NPI_SCORE for c in named):
         for row in view.rows:
             signer = signer_on(view, row)
             if signer is not None:

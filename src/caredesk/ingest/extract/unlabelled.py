@@ -147,14 +147,19 @@ def names_beside_known_npis(view: DocumentView, npis: dict[str, Parsed]) -> dict
 
 def _named_beside(view: DocumentView, row: Row, index: int) -> list[OcrWord]:
     """The words naming whoever an NPI at `index` belongs to: the run of words just left of
-    it, else (a number alone on its row) the run on the row above that starts nearest it."""
+    it, else (a number alone on its row, or alone in its column beside a caption OCR did
+    not make out) the run on the row above that starts nearest it."""
+    number = row.words[index]
     left = _left_of(row, index)
     if left:
-        return gap_split(left)[-1]
-    rows = view.page_rows(row.page)
-    if row.index == 0:
+        run = gap_split(left)[-1]
+        apart = number.bbox.x0 - run[-1].bbox.x1 > 1.6 * row.height
+        if not apart or _provider_kind([norm_token(w.text) for w in run]) is not None:
+            return run
+    inked_above = [r for r in view.page_rows(row.page)[: row.index] if any(map(inked, r.words))]
+    if not inked_above:
         return []
-    above, number = rows[row.index - 1], row.words[index]
+    above = inked_above[-1]  # OCR's specks of dust between the rows are no row
     if row.top - above.bottom > 2 * max(row.height, above.height):
         return []
     runs = [run for run in gap_split([w for w in above.words if inked(w)]) if run]

@@ -32,9 +32,13 @@ _MONTH_WORD = r"(?<![A-Za-z])(?P<month_name>[A-Za-z]{3,9})\.?"
 _NUMERIC = re.compile(
     r"(?<!\d)(?P<a>\d{1,4})\s?(?P<sep>[/.\-])\s?(?P<b>\d{1,2})\s?(?P=sep)\s?(?P<c>\d{2,4})(?!\d)"
 )
+# A day after a month's name may carry a 1 that fax OCR read as "]" or "|" ("April 1] 2026").
 _MONTH_FIRST = re.compile(
-    _MONTH_WORD + r"\s*(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th)?[,.]?\s*(?P<year>\d{4}|\d{2})(?!\d)"
+    _MONTH_WORD
+    + r"\s*(?P<day>\d{1,2}|\d[\]|]|[\]|]\d)(?![\d\]|])(?:st|nd|rd|th)?[,.]?\s*"
+    + r"(?P<year>\d{4}|\d{2})(?!\d)"
 )
+_ONE_LOOKALIKES = str.maketrans({"]": "1", "|": "1"})
 _DAY_FIRST = re.compile(
     r"(?<!\d)(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s\-.]*"
     + _MONTH_WORD
@@ -102,7 +106,7 @@ def _parse_month_first(text: str, context: DateContext) -> date | None:
         month = MONTHS.get(match["month_name"].lower())
         if month is not None:
             year = _full_year(match["year"], context.reference_year)
-            return _safe_date(year, month, int(match["day"]))
+            return _safe_date(year, month, int(match["day"].translate(_ONE_LOOKALIKES)))
     return None
 
 
