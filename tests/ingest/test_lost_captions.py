@@ -8,7 +8,7 @@ from tests.ingest.placed import page, page_of, referral_of, words
 
 from caredesk.domain.documents import DocType, DocumentStatus
 from caredesk.ingest.extract import extract_fields
-from caredesk.ingest.extract.parsers import parse_money
+from caredesk.ingest.extract.parsers import parse_money, parse_name_text
 from caredesk.ingest.extract.values import DateContext
 from caredesk.ingest.pipeline import understand
 from caredesk.ingest.tasks import attention
@@ -130,6 +130,8 @@ def test_a_quote_mark_before_a_facility_name_is_not_part_of_it() -> None:
         "Facility NPI: 2102866045",
     )
     assert fields["rendering_provider_name"].normalized == "Sample Valley Infusion Center"
+    # What OCR made of a speck under a garbled caption ("tame fy") names no facility.
+    assert parse_name_text(words("fy"), DateContext()) is None
 
 
 def test_a_letterhead_missing_a_letter_still_names_the_payer() -> None:

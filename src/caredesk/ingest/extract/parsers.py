@@ -324,8 +324,8 @@ def parse_name_text(words: Sequence[OcrWord], context: DateContext) -> Parsed | 
         return None
     printed = _STRAY_MARK.sub("", parsed.value)
     mended = " ".join(fix_name_word(w) for w in printed.split()).rstrip(".,;:”’\"'")
-    if not any(ch.isalpha() for ch in mended):
-        return None
+    if sum(ch.isalpha() for ch in mended) < 3:
+        return None  # no organisation is named in two letters: what OCR made of a speck
     return Parsed(parsed.value, mended, parsed.words, parsed.quality)
 
 
