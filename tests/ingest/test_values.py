@@ -8,7 +8,10 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.ingest.placed import words
 
+from caredesk.ingest.extract import values
+from caredesk.ingest.extract.parsers import parse_birth_date
 from caredesk.ingest.extract.values import (
     DateContext,
     day_first_evidence,
@@ -60,6 +63,24 @@ def test_numeric_dates_follow_the_page_context(value: date) -> None:
 def test_two_digit_years_are_anchored_to_the_reference_year(value: date) -> None:
     printed = f"{value.month}/{value.day}/{value.year % 100:02d}"
     assert parse_date(printed, DateContext(reference_year=2026)) == value
+
+
+@given(st.dates(min_value=date(1927, 1, 1), max_value=date(2026, 12, 31)))
+def test_a_birth_date_with_a_two_digit_year_is_in_the_past(value: date) -> None:
+    printed = words(f"{value.month}/{value.day}/{value.year % 100:02d}")
+    parsed = parse_birth_date(printed, DateContext(reference_year=2026))
+    assert parsed is not None and parsed.normalized == value.isoformat()
+
+
+def test_two_digit_years_follow_the_clock_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    class In2031(date):
+        @classmethod
+        def today(cls) -> date:
+            return date(2031, 6, 1)
+
+    monkeypatch.setattr(values, "date", In2031)
+    assert parse_date("1/5/51", DateContext()) == date(2051, 1, 5)  # up to 20 years ahead
+    assert parse_date("1/5/52", DateContext()) == date(1952, 1, 5)
 
 
 def test_a_day_over_twelve_settles_the_order_whatever_the_context() -> None:

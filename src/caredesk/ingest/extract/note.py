@@ -17,6 +17,7 @@ from caredesk.ingest.extract.layout import Row, label_tokens, norm_token
 from caredesk.ingest.extract.parsers import (
     Parsed,
     Parser,
+    parse_birth_date,
     parse_date_value,
     parse_person,
     parse_text,
@@ -27,7 +28,7 @@ EXTRACTOR = "clinical-note-layout-v1"
 
 FIELDS: dict[str, tuple[tuple[str, ...], Parser]] = {
     "patient_name": (("Patient Name", "Patient", "RE", "Name", "Member Name"), parse_person),
-    "date_of_birth": (("DOB", "Date of Birth", "Birth Date", "D.O.B."), parse_date_value),
+    "date_of_birth": (("DOB", "Date of Birth", "Birth Date", "D.O.B."), parse_birth_date),
     "note_date": (
         (
             "Visit",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from caredesk.domain.codes import (
     npi_is_valid,
@@ -109,6 +110,18 @@ def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed |
                 return Parsed(piece, found.isoformat(), used, _date_quality(piece, context))
         return None
     return None
+
+
+def parse_birth_date(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
+    """A date of birth: printed with a two-digit year it is always in the past ("12/01/45" is
+    1945, where a date of service "03/02/45" would be 2045)."""
+    parsed = parse_date_value(words, context)
+    if parsed is None or re.search(r"\d{4}", parsed.value):
+        return parsed
+    born = date.fromisoformat(str(parsed.normalized))
+    if born.year <= context.reference_year:
+        return parsed
+    return replace(parsed, normalized=born.replace(year=born.year - 100).isoformat())
 
 
 def _date_quality(printed: str, context: DateContext) -> float:

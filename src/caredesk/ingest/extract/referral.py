@@ -29,6 +29,7 @@ from caredesk.ingest.extract.layout import (
 from caredesk.ingest.extract.parsers import (
     Parsed,
     Parser,
+    parse_birth_date,
     parse_date_value,
     parse_member_id,
     parse_name_text,
@@ -65,7 +66,7 @@ DIRECT: dict[str, tuple[tuple[str, ...], Parser]] = {
         ("Patient Name", "Patient", "Member Name", "RE", "Member", "Patient's Name"),
         parse_person,
     ),
-    "date_of_birth": (("DOB", "Date of Birth", "Birth Date", "D.O.B."), parse_date_value),
+    "date_of_birth": (("DOB", "Date of Birth", "Birth Date", "D.O.B."), parse_birth_date),
     "member_id": (
         (
             "Member ID",

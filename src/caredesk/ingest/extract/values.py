@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -60,7 +60,7 @@ class DateContext:
     """
 
     day_first: bool | None = None
-    reference_year: int = 2026
+    reference_year: int = field(default_factory=lambda: date.today().year)
 
 
 def parse_date(text: str, context: DateContext = DateContext()) -> date | None:
