@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.ingest.placed import words
 
-from caredesk.ingest.extract import values
 from caredesk.ingest.extract.parsers import parse_birth_date
 from caredesk.ingest.extract.values import (
     DateContext,
@@ -72,15 +71,12 @@ def test_a_birth_date_with_a_two_digit_year_is_in_the_past(value: date) -> None:
     assert parsed is not None and parsed.normalized == value.isoformat()
 
 
-def test_two_digit_years_follow_the_clock_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
-    class In2031(date):
-        @classmethod
-        def today(cls) -> date:
-            return date(2031, 6, 1)
-
-    monkeypatch.setattr(values, "date", In2031)
-    assert parse_date("1/5/51", DateContext()) == date(2051, 1, 5)  # up to 20 years ahead
-    assert parse_date("1/5/52", DateContext()) == date(1952, 1, 5)
+def test_two_digit_years_are_anchored_to_this_year_unless_told() -> None:
+    this_year = date.today().year
+    assert DateContext().reference_year == this_year
+    ahead = (this_year + 20) % 100  # up to 20 years ahead: this century; beyond: the last
+    assert parse_date(f"1/5/{ahead:02d}", DateContext()) == date(this_year + 20, 1, 5)
+    assert parse_date(f"1/5/{(ahead + 1) % 100:02d}", DateContext()).year == this_year - 79
 
 
 def test_a_day_over_twelve_settles_the_order_whatever_the_context() -> None:
