@@ -8,6 +8,7 @@ from tests.ingest.placed import page, page_of, referral_of, words
 
 from caredesk.domain.documents import DocType, DocumentStatus
 from caredesk.ingest.extract import extract_fields
+from caredesk.ingest.extract.layout import close
 from caredesk.ingest.extract.parsers import parse_money, parse_name_text
 from caredesk.ingest.extract.values import DateContext
 from caredesk.ingest.pipeline import understand
@@ -159,6 +160,8 @@ def test_captions_where_ocr_merged_two_letters_into_one_still_read() -> None:
     invoice = page("Payrrent due: 26 February 2026")
     fields, _ = extract_fields(DocType.INVOICE, "inv", [invoice])
     assert fields["due_date"].normalized == "2026-02-26"
+    # The slack a word is allowed follows its printed length: "Birth" read "Brth" still is.
+    assert close("brth", "birth") and not close("dale", "date")
 
 
 def test_an_npi_alone_in_its_column_belongs_to_the_clinician_above_it() -> None:

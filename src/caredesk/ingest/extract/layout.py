@@ -261,11 +261,11 @@ def close(token: str, wanted: str) -> bool:
     """
     if token == wanted:
         return True
-    token, wanted = _lookalike_form(token), _lookalike_form(wanted)
+    seen, meant = _lookalike_form(token), _lookalike_form(wanted)
     if len(wanted) < 5 or abs(len(token) - len(wanted)) > 2:
-        return token == wanted
-    allowed = 2 if len(wanted) >= 8 else 1
-    return edit_distance(token, wanted, allowed) <= allowed
+        return seen == meant
+    allowed = 2 if len(wanted) >= 8 else 1  # by the printed length: "Birth" keeps its slip
+    return edit_distance(seen, meant, allowed) <= allowed
 
 
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:

@@ -63,8 +63,10 @@ class DateContext:
     reference_year: int = field(default_factory=lambda: date.today().year)
 
 
-def parse_date(text: str, context: DateContext = DateContext()) -> date | None:
-    """The first date in `text`, or None; ambiguous day/month resolved by `context`."""
+def parse_date(text: str, context: DateContext | None = None) -> date | None:
+    """The first date in `text`, or None; ambiguous day/month resolved by `context` (by
+    default: nothing known of the page, two-digit years anchored to this year)."""
+    context = context or DateContext()
     cleaned = text.strip()
     for parser in (_parse_numeric, _parse_day_first, _parse_month_first):
         found = parser(cleaned, context)
