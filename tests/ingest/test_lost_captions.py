@@ -187,3 +187,12 @@ def test_a_signature_outvotes_a_name_found_only_by_its_place() -> None:
     signed = words("/s/ Dr. Deborah Ersatzberg, MD", y=600)
     fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of([*name, *number, *signed])])
     assert fields["ordering_provider_name"].normalized == "Deborah Ersatzberg"
+
+
+def test_a_misread_year_far_ahead_does_not_make_the_letter_date_a_birth_date() -> None:
+    # OCR read "2026" as "2076" in the service date; the letter's own date is no birth date.
+    lines = ("2026-05-02", "RE: STUBBINGTON, MARK", "Scheduled Date: 2076-05-26")
+    assert "date_of_birth" not in referral_of(*lines)
+    # Its caption lost, a real birth date is still found by its age.
+    aged = referral_of(*lines, "Dirth Dato 02/19/1964")
+    assert aged["date_of_birth"].normalized == "1964-02-19"

@@ -204,6 +204,7 @@ def member_id_in_rows(view: DocumentView) -> Candidate | None:
 # A birth date found by its age alone: never auto-accepted.
 AGED_DATE_SCORE = 0.8
 _MIN_AGE_YEARS = 10
+_MAX_YEARS_AHEAD = 5
 
 
 def birth_date_by_age(view: DocumentView) -> Candidate | None:
@@ -218,9 +219,17 @@ def birth_date_by_age(view: DocumentView) -> Candidate | None:
                 break
             dates.append((parsed, row.page))
             words = words[words.index(parsed.words[-1]) + 1 :]
-    if not dates:
+    # A date years ahead of today is a misread year ("2076"): it must not make the letter's
+    # own date look old enough to be a birth date.
+    plausible = [
+        day
+        for parsed, _ in dates
+        if (day := date.fromisoformat(str(parsed.normalized))).year
+        <= view.dates.reference_year + _MAX_YEARS_AHEAD
+    ]
+    if not plausible:
         return None
-    latest = max(date.fromisoformat(str(parsed.normalized)) for parsed, _ in dates)
+    latest = max(plausible)
     old = [
         (parsed, page)
         for parsed, page in dates
