@@ -210,31 +210,23 @@ _MAX_YEARS_AHEAD = 5
 def birth_date_by_age(view: DocumentView) -> Candidate | None:
     """The one date on the document at least ten years before its latest date: on a referral
     or a note that is the patient's birth date, whatever OCR made of its caption."""
-    dates: list[tuple[Parsed, int]] = []
+    dates: list[tuple[Parsed, int, int]] = []  # the date, its page, its year
     for row in view.rows:
         words = list(row.words)
         while words:
             parsed = parse_date_value(words, view.dates)
             if parsed is None:
                 break
-            dates.append((parsed, row.page))
+            dates.append((parsed, row.page, date.fromisoformat(str(parsed.normalized)).year))
             words = words[words.index(parsed.words[-1]) + 1 :]
     # A date years ahead of today is a misread year ("2076"): it must not make the letter's
     # own date look old enough to be a birth date.
-    plausible = [
-        day
-        for parsed, _ in dates
-        if (day := date.fromisoformat(str(parsed.normalized))).year
-        <= view.dates.reference_year + _MAX_YEARS_AHEAD
-    ]
+    horizon = view.dates.reference_year + _MAX_YEARS_AHEAD
+    plausible = [year for _, _, year in dates if year <= horizon]
     if not plausible:
         return None
     latest = max(plausible)
-    old = [
-        (parsed, page)
-        for parsed, page in dates
-        if date.fromisoformat(str(parsed.normalized)).year <= latest.year - _MIN_AGE_YEARS
-    ]
+    old = [(parsed, page) for parsed, page, year in dates if year <= latest - _MIN_AGE_YEARS]
     if len({str(parsed.normalized) for parsed, _ in old}) != 1:
         return None
     parsed, page = old[0]
