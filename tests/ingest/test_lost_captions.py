@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.ingest.placed import page, page_of, referral_of, words
 
-from caredesk.domain.documents import DocType, DocumentStatus
+from caredesk.domain.documents import BoundingBox, DocType, DocumentStatus, OcrWord
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.layout import close
 from caredesk.ingest.extract.parsers import parse_money, parse_name_text
@@ -196,3 +196,59 @@ def test_a_misread_year_far_ahead_does_not_make_the_letter_date_a_birth_date() -
     # Its caption lost, a real birth date is still found by its age.
     aged = referral_of(*lines, "Dirth Dato 02/19/1964")
     assert aged["date_of_birth"].normalized == "1964-02-19"
+
+
+def test_specks_between_the_lines_of_a_reason_do_not_end_its_paragraph() -> None:
+    speck = OcrWord(
+        text="©",
+        bbox=BoundingBox(x0=900, y0=162, x1=904, y1=165, page_width=2550, page_height=3300),
+        confidence=38,
+        line=0,
+        block=0,
+    )
+    noise = words("SS", y=200, x=700)
+    noise = [w.model_copy(update={"confidence": 0.0}) for w in noise]
+    placed = [
+        *words("Dear Colleague,", y=100),
+        speck,
+        *words("I am referring the patient above for the service below: Knee pain", y=160),
+        *noise,
+        *words("for six months despite physical therapy.", y=220),
+        *words("Thank you for seeing this patient.", y=400),
+    ]
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of(placed)])
+    assert fields["clinical_reason"].normalized == (
+        "Knee pain for six months despite physical therapy."
+    )
+
+
+def test_a_word_read_across_a_skewed_line_does_not_end_a_paragraph() -> None:
+    tall = words("therapy.", y=280, x=700)
+    tall = [w.model_copy(update={"bbox": w.bbox.model_copy(update={"y1": 335})}) for w in tall]
+    placed = [
+        *words("Dear Colleague,", y=100),
+        *words("I am referring the patient above for the service below: Knee pain", y=160),
+        *words("for six months despite", y=220),
+        *words("physical", y=280),
+        *tall,
+        *words("Red flags: none.", y=340),
+    ]
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of(placed)])
+    assert fields["clinical_reason"].normalized == (
+        "Knee pain for six months despite physical therapy. Red flags: none."
+    )
+
+
+def test_a_reference_whose_dashes_the_fax_lost_gets_them_back() -> None:
+    invoice = page("Account: CUST 45758", "Receipt no: INV 2026 91766")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [invoice])
+    assert fields["account_reference"].normalized == "CUST-45758"
+    assert fields["invoice_number"].normalized == "INV-2026-91766"
+    restored = fields["account_reference"].confidence
+    assert restored < AUTO_ACCEPT
+    # Printed with its dash, or digits alone: read as printed, and surer.
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Account: CUST-45758")])
+    assert fields["account_reference"].normalized == "CUST-45758"
+    assert fields["account_reference"].confidence > restored
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Account: 45758")])
+    assert fields["account_reference"].normalized == "45758"

@@ -14,6 +14,7 @@ from caredesk.ingest.extract.layout import (
     close,
     evidence_for,
     gap_split,
+    inked,
     is_leader,
     norm_token,
     rows_of,
@@ -157,6 +158,10 @@ class DocumentView:
         return None
 
 
+# A row whose every word OCR read under this is noise (specks, a smudge), not a line of text.
+NOISE_CONFIDENCE = 10.0
+
+
 def paragraph_after(view: DocumentView, start: Row, x_min: float) -> list[Row]:
     """Rows of the paragraph that follows `start`: evenly spaced lines, until the spacing
     jumps, a labelled row begins, or the page ends."""
@@ -164,10 +169,13 @@ def paragraph_after(view: DocumentView, start: Row, x_min: float) -> list[Row]:
     taken: list[Row] = []
     previous, pitch = start, 0.0
     for row in rows[start.index + 1 :]:
+        if not any(inked(w) and w.confidence >= NOISE_CONFIDENCE for w in row.words):
+            continue  # specks OCR read as "©" or "SS" (confidence 0) between two lines
         if taken and row.words[0].bbox.x0 > taken[0].words[0].bbox.x0 + 1.5 * row.height:
             break  # an indented line: a bullet list or a new block, not this paragraph
-        step = row.bottom - previous.bottom
-        # OCR boxes hug the letters, so lower-case lines look short: measure by the taller.
+        # OCR boxes hug the letters, so a line without capitals or descenders looks short,
+        # and a word read across a skewed line looks tall: take the steadier of the two steps.
+        step = min(row.bottom - previous.bottom, row.top - previous.top)
         # The first step crosses a section bar's padding, which fax deskewing stretches.
         if step > (1.35 * pitch if pitch else 3.5 * max(row.height, start.height)):
             break

@@ -265,12 +265,28 @@ def _reference(text: str) -> str | None:
     return (prefix + dash + rest).upper()
 
 
-parse_reference = _regex_parser(
+_parse_printed_reference = _regex_parser(
     re.compile(
         r"[A-Za-z]{2,5} ?- ?\d{3,}[\w\-/.]*|\$?[A-Za-z0-9][A-Za-z0-9\-~/.]{3,30}[A-Za-z0-9]"
     ),
     _reference,
 )
+# A capital prefix and groups of digits with nothing between but spaces ("CUST 45758"): a
+# fax loses the thin stroke of a dash first.
+_DASHES_LOST = re.compile(r"[A-Z]{2,5}(?: \d{3,})+")
+# Quality of a reference whose dashes were put back: never auto-accepted.
+DASHES_RESTORED_QUALITY = 0.85
+
+
+def parse_reference(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
+    """A reference number ("SI-044578", "PO-2026-511"); when the value is a capital prefix
+    and digit groups apart ("CUST 45758"), the dashes a fax lost are put back."""
+    text, _ = joined(words)
+    if _DASHES_LOST.fullmatch(text.strip(".,;:")):
+        return Parsed(
+            text, _reference(text.replace(" ", "-")) or text, tuple(words), DASHES_RESTORED_QUALITY
+        )
+    return _parse_printed_reference(words, context)
 
 
 def parse_money(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
