@@ -252,3 +252,72 @@ def test_a_reference_whose_dashes_the_fax_lost_gets_them_back() -> None:
     assert fields["account_reference"].confidence > restored
     fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Account: 45758")])
     assert fields["account_reference"].normalized == "45758"
+
+
+def _speck(x: float, y: float, text: str = ".", confidence: float = 30) -> OcrWord:
+    box = BoundingBox(x0=x, y0=y, x1=x + 4, y1=y + 3, page_width=2550, page_height=3300)
+    return OcrWord(text=text, bbox=box, confidence=confidence, line=0, block=0)
+
+
+def _guessed(found: list[OcrWord], confidence: float) -> list[OcrWord]:
+    return [w.model_copy(update={"confidence": confidence}) for w in found]
+
+
+def test_a_name_caption_under_the_member_heading_is_the_patients_despite_specks() -> None:
+    placed = [
+        *words("SECTION A - MEMBER AND PROVIDERS", y=100),
+        *words("Payer Lanternfish Community Care", y=160),
+        *(_speck(500 + 40 * i, 200 + 20 * i) for i in range(10)),
+        *words("Name", y=460),
+        *_guessed(words("oe", y=460, x=600), 31),  # the caption's dot leaders
+        *words("Trialby, Joseph", y=460, x=760),
+    ]
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of(placed)])
+    assert fields["patient_name"].normalized == "Joseph Trialby"
+
+
+def test_a_line_ocr_guessed_at_is_no_patient_when_the_page_prints_one() -> None:
+    placed = [
+        *words("NOTREAL, DOUGLAS", y=100),
+        *words("Chief Complaint", y=300),
+        *words("RE:", y=2000),
+        *_guessed(words("Rite Midi rt", y=2000, x=200), 14),
+    ]
+    fields, _ = extract_fields(DocType.CLINICAL_NOTE, "note", [page_of(placed)])
+    assert fields["patient_name"].normalized == "Douglas Notreal"
+
+
+def test_a_code_table_reads_past_a_speck_and_a_count_run_into_its_rule() -> None:
+    placed = [
+        *words("Service Code Description Units", y=100),
+        _speck(150, 140, "7", 51),  # in the code column
+        *words("97112 Neuromuscular reeducation", y=170),
+        *words("2", y=170, x=1500),
+        _speck(900, 205),  # dust between two rows, outside the code column
+        *words("97110 Therapeutic exercise", y=230),
+        *words("3}", y=230, x=1500),
+    ]
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of(placed)])
+    assert fields["procedure_codes"].normalized == [
+        {"code": "97112", "units": 2},
+        {"code": "97110", "units": 3},
+    ]
+
+
+def test_a_due_date_the_fax_lost_follows_from_the_payment_terms() -> None:
+    invoice = page(
+        "Invoice Date: 29/05/2026",
+        "Payment Due: 42/06/2026",  # a 1 read as 4: no date
+        "Payable within 14 cays without deduction.",
+    )
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [invoice])
+    assert fields["due_date"].normalized == "2026-06-12"
+    assert fields["due_date"].confidence < AUTO_ACCEPT
+    # A due date that reads is kept as printed, whatever the terms say.
+    printed = page("Invoice Date: 29/05/2026", "Due Date: 30/06/2026", "Payable within 14 days")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [printed])
+    assert fields["due_date"].normalized == "2026-06-30"
+    # Terms that disagree with each other give nothing.
+    unsure = page("Invoice Date: 29/05/2026", "Payable within 14 days", "Net 30")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [unsure])
+    assert "due_date" not in fields

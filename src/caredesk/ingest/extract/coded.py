@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from caredesk.domain.documents import ExtractedField, OcrWord
 from caredesk.ingest.extract.clinical_codes import icd_codes, procedure_code
-from caredesk.ingest.extract.engine import DocumentView
+from caredesk.ingest.extract.engine import DocumentView, is_text
 from caredesk.ingest.extract.layout import LabelHit, Row, evidence_for
 from caredesk.ingest.extract.parsers import joined, words_in_span
 from caredesk.ingest.validate import icd10cm_exists
@@ -47,6 +47,8 @@ def column_rows(
     out: list[tuple[Row, list[OcrWord]]] = []
     previous = hit.row
     for row in rows[hit.row.index + 1 : hit.row.index + 1 + max_rows]:
+        if not is_text(row):
+            continue  # specks of dust between the rows
         if row.top - previous.bottom > 3 * max(row.height, hit.height):
             break
         if any(h.start == 0 for h in view.row_hits(row)):
@@ -210,6 +212,8 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
     units_end = _column_end(view, hit.row, units_hit)
     for row, words in column_rows(view, hit):
         code = next((c for c in (procedure_code(w.text) for w in words[:2]) if c), None)
+        if code is None and not any(sum(ch.isalnum() for ch in w.text) >= 3 for w in words):
+            continue  # a speck OCR read as "7" between the header and the first code
         if code is None:
             break
         units, unit_words = 1, []
@@ -219,11 +223,16 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
                 for w in row.words
                 if w.bbox.x1 > units_hit.x0 - 2 * units_hit.height and w.bbox.x0 < units_end
             ]
-            digits = [w for w in cells if w.text.isdigit()]
+            digits = [w for w in cells if _COUNT.fullmatch(w.text)]
             if digits:
-                units, unit_words = int(digit_text(digits[0])), digits[:1]
+                units, unit_words = int(digit_text(digits[0]).rstrip(_RULE_MARKS)), digits[:1]
         found.append((code, units, [w for w in words if procedure_code(w.text)][:1] + unit_words))
     return found
+
+
+# A count, with the table rule beside it that OCR ran into it ("3}", "2|").
+_RULE_MARKS = "}]|)"
+_COUNT = re.compile(r"\d{1,3}[}\]|)]?")
 
 
 # The ink of a printed "1" is a quarter to two fifths as wide as it is tall; every other digit's is

@@ -150,8 +150,9 @@ class DocumentView:
         # A table header "Name | DOB | Sex": only a patient has a birth date and a sex.
         if any(h.start >= hit.end and h.phrase in _PATIENT_ONLY for h in self.row_hits(hit.row)):
             return "patient"
-        rows = self.page_rows(hit.row.page)
-        for row in reversed(rows[max(0, hit.row.index - lookback) : hit.row.index]):
+        # The rows above, specks of dust not counted: a fax scatters them between lines.
+        above = [row for row in self.page_rows(hit.row.page)[: hit.row.index] if is_text(row)]
+        for row in reversed(above[-lookback:]):
             found = _context_in([norm_token(w.text) for w in row.words], unique=True)
             if found:
                 return found
@@ -162,6 +163,11 @@ class DocumentView:
 NOISE_CONFIDENCE = 10.0
 
 
+def is_text(row: Row) -> bool:
+    """Does the row hold a word, not only specks of dust ("©", ".") or noise OCR made up?"""
+    return any(inked(w) and w.confidence >= NOISE_CONFIDENCE for w in row.words)
+
+
 def paragraph_after(view: DocumentView, start: Row, x_min: float) -> list[Row]:
     """Rows of the paragraph that follows `start`: evenly spaced lines, until the spacing
     jumps, a labelled row begins, or the page ends."""
@@ -169,7 +175,7 @@ def paragraph_after(view: DocumentView, start: Row, x_min: float) -> list[Row]:
     taken: list[Row] = []
     previous, pitch = start, 0.0
     for row in rows[start.index + 1 :]:
-        if not any(inked(w) and w.confidence >= NOISE_CONFIDENCE for w in row.words):
+        if not is_text(row):
             continue  # specks OCR read as "©" or "SS" (confidence 0) between two lines
         if taken and row.words[0].bbox.x0 > taken[0].words[0].bbox.x0 + 1.5 * row.height:
             break  # an indented line: a bullet list or a new block, not this paragraph

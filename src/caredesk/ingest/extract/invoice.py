@@ -3,7 +3,10 @@ items are read in line_items.py."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from caredesk.domain.documents import ExtractedField, LineItem, OcrWord
@@ -19,9 +22,11 @@ from caredesk.ingest.extract.line_items import COLUMNS, EXTRACTOR, line_items
 from caredesk.ingest.extract.parsers import (
     Parsed,
     Parser,
+    joined,
     parse_date_value,
     parse_money,
     parse_reference,
+    words_in_span,
 )
 from caredesk.ingest.extract.values import currency_in
 
@@ -132,7 +137,7 @@ def extract_invoice(view: DocumentView) -> tuple[dict[str, ExtractedField], list
         )
         if found is not None
     }
-    for extra in (_vendor(view), _currency(view, fields)):
+    for extra in (_vendor(view), _currency(view, fields), _due_by_terms(view, fields)):
         if extra is not None:
             fields[extra.name] = extra
     subtotal = fields.get("subtotal")
@@ -240,3 +245,31 @@ def _currency(view: DocumentView, fields: dict[str, ExtractedField]) -> Extracte
                 candidate = Candidate("currency", parsed, view.rows[0].page, 0.95)
                 return best_field(view.document_id, [candidate], EXTRACTOR)
     return None
+
+
+# Payment terms: "Payable within 14 days", "Net 30" (OCR: "14 cays").
+_TERMS = re.compile(r"\bwithin (\d{1,3}) [a-z]?ays\b|\bnet (\d{1,3})\b", re.IGNORECASE)
+# A due date worked out from the terms, not read: never auto-accepted.
+DUE_BY_TERMS_SCORE = 0.75
+
+
+def _due_by_terms(view: DocumentView, fields: dict[str, ExtractedField]) -> ExtractedField | None:
+    """The due date the payment terms give ("Payable within 14 days" after the invoice
+    date), when the printed one could not be read: OCR lost its caption or misread a digit."""
+    invoice_date = fields.get("invoice_date")
+    if "due_date" in fields or invoice_date is None:
+        return None
+    found = []
+    for row in view.rows:
+        text, spans = joined(row.words)
+        match = _TERMS.search(text)
+        if match is not None:
+            words = words_in_span(row.words, spans, match.start(), match.end())
+            found.append((int(match[1] or match[2]), Parsed(match[0], "", words), row.page))
+    if len({days for days, _, _ in found}) != 1:
+        return None  # no terms, or two that disagree
+    days, parsed, page = found[0]
+    due = date.fromisoformat(str(invoice_date.normalized)) + timedelta(days=days)
+    parsed = replace(parsed, normalized=due.isoformat())
+    candidate = Candidate("due_date", parsed, page, DUE_BY_TERMS_SCORE)
+    return best_field(view.document_id, [candidate], EXTRACTOR)

@@ -363,6 +363,10 @@ def parse_person(words: Sequence[OcrWord], context: DateContext) -> Parsed | Non
 
     A name ends before the next caption OCR ran into it ("Jane Doe DOG: 1969-11-25").
     """
+    start = 0
+    while len(words) - start > 2 and _is_smudge(words[start]):
+        start += 1  # a caption's dot leaders OCR read as "oe" before "Trialby, Joseph"
+    words = words[start:]
     end = next((i for i, w in enumerate(words) if i and w.text.endswith(":")), len(words))
     parsed = parse_text(words[:end], context)
     if parsed is None:
@@ -370,7 +374,20 @@ def parse_person(words: Sequence[OcrWord], context: DateContext) -> Parsed | Non
     name = person_name(parsed.value)
     if not any(ch.isalpha() for ch in name):
         return None  # only a title or credential ("Dr.", "MD"): no name at all
-    return Parsed(parsed.value, name, parsed.words, 1.0 if len(name.split()) >= 2 else 0.6)
+    # One word is no full name; nor is a line OCR made up, every word of it a guess.
+    whole = len(name.split()) >= 2 and any(w.confidence >= GUESS_CONFIDENCE for w in parsed.words)
+    return Parsed(parsed.value, name, parsed.words, 1.0 if whole else PART_NAME_QUALITY)
+
+
+# Quality of a name that is one word, or that OCR guessed at every word of.
+PART_NAME_QUALITY = 0.6
+GUESS_CONFIDENCE = 30.0
+# A word of one or two characters OCR is this unsure of is a smudge, not part of a name.
+SMUDGE_CONFIDENCE = 40.0
+
+
+def _is_smudge(word: OcrWord) -> bool:
+    return len(word.text) <= 2 and word.confidence < SMUDGE_CONFIDENCE
 
 
 def fix_name_word(word: str) -> str:
