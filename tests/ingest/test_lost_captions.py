@@ -4,6 +4,8 @@ page too faint for that, flagged for a person."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from tests.ingest.placed import page, page_of, referral_of, words
 
 from caredesk.domain.documents import BoundingBox, DocType, DocumentStatus, OcrWord
@@ -321,3 +323,17 @@ def test_a_due_date_the_fax_lost_follows_from_the_payment_terms() -> None:
     unsure = page("Invoice Date: 29/05/2026", "Payable within 14 days", "Net 30")
     fields, _ = extract_fields(DocType.INVOICE, "inv", [unsure])
     assert "due_date" not in fields
+
+
+def test_a_year_read_with_a_7_for_a_2_is_put_back_and_left_for_a_person() -> None:
+    this_year = date.today().year
+    ahead = str(this_year).replace("2", "7", 1)  # 2026 -> 7026
+    fields = referral_of(f"Requested Start Date: 05/26/{ahead}")
+    assert fields["date_of_service"].normalized == f"{this_year}-05-26"
+    mended = fields["date_of_service"].confidence
+    assert mended < AUTO_ACCEPT
+    printed = referral_of(f"Requested Start Date: 05/26/{this_year}")
+    assert printed["date_of_service"].confidence > mended
+    # A year far ahead that no 7 -> 2 slip brings near today is left as read.
+    far = referral_of(f"Requested Start Date: 05/26/{this_year + 40}")
+    assert far["date_of_service"].normalized == f"{this_year + 40}-05-26"

@@ -98,7 +98,8 @@ def _regex_parser(pattern: re.Pattern[str], normalize: Callable[[str], str | Non
 
 def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     """The first date among the words; evidence is the words that spell it."""
-    text, spans = joined(words)
+    printed, spans = joined(words)
+    text = _mend_years(printed, context.reference_year)
     for start in range(len(words)):
         found = parse_date(text[spans[start][0] :], context)
         if found is None:
@@ -107,9 +108,32 @@ def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed |
             piece = text[spans[start][0] : spans[end - 1][1]]
             if parse_date(piece, context) == found:
                 used = tuple(words[start:end])
-                return Parsed(piece, found.isoformat(), used, _date_quality(piece, context))
+                value = printed[spans[start][0] : spans[end - 1][1]]
+                quality = _date_quality(piece, context)
+                if piece != value:
+                    quality = min(quality, MENDED_YEAR_QUALITY)
+                return Parsed(value, found.isoformat(), used, quality)
         return None
     return None
+
+
+# A year fax OCR read with a 7 for a 2 ("2076", "7026") lies decades ahead: the one year
+# within five of today's that putting a 2 back gives is taken, never auto-accepted.
+MENDED_YEAR_QUALITY = 0.8
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_YEARS_AROUND = 5
+
+
+def _mend_years(text: str, reference_year: int) -> str:
+    def mend(match: re.Match[str]) -> str:
+        year = match[0]
+        if int(year) <= reference_year + _YEARS_AROUND:
+            return year
+        options = {year[:i] + "2" + year[i + 1 :] for i, ch in enumerate(year) if ch == "7"}
+        near = [o for o in options if abs(int(o) - reference_year) <= _YEARS_AROUND]
+        return near[0] if len(near) == 1 else year
+
+    return _YEAR.sub(mend, text)
 
 
 def parse_birth_date(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
