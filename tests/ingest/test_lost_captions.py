@@ -337,3 +337,21 @@ def test_a_year_read_with_a_7_for_a_2_is_put_back_and_left_for_a_person() -> Non
     # A year far ahead that no 7 -> 2 slip brings near today is left as read.
     far = referral_of(f"Requested Start Date: 05/26/{this_year + 40}")
     assert far["date_of_service"].normalized == f"{this_year + 40}-05-26"
+
+
+def test_a_plan_whose_payer_name_ocr_merged_letters_in_is_still_that_plan() -> None:
+    fields = referral_of("Plan: Lantemtish CHIP")  # "rn" read as "m", "f" as "t"
+    assert fields["plan"].normalized == "Lanternfish CHIP"
+    assert fields["payer"].normalized == "lanternfish"
+
+
+def test_a_date_caption_whose_d_was_read_as_b_is_still_the_date() -> None:
+    placed = [
+        *words("AUTHORIZATION STATUS UPDATE", y=100),
+        *words("Bate", y=200),
+        *words("03/23/2026", y=200, x=730),
+        *words("Case #", y=260),
+        *words("QF-PA-2026-4114824", y=260, x=730),
+    ]
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [page_of(placed)])
+    assert fields["letter_date"].normalized == "2026-03-23"

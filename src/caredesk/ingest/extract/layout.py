@@ -251,6 +251,10 @@ _LOOKALIKE_PAIRS = (("rn", "m"), ("rr", "m"), ("ir", "u"))
 def _lookalike_form(word: str) -> str:
     for pair, single in _LOOKALIKE_PAIRS:
         word = word.replace(pair, single)
+    if len(word) >= 4 and word[0] == "b":
+        # A capital D whose curve broke reads as B ("Bate"); in a shorter word one letter
+        # is too much of it to forgive ("bos" is not "DOS").
+        word = "d" + word[1:]
     return word.translate(_LOOKALIKE_LETTERS)
 
 

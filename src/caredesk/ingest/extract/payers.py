@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from caredesk.domain.documents import OcrWord
-from caredesk.ingest.extract.layout import edit_distance
+from caredesk.ingest.extract.layout import close, edit_distance
 from caredesk.ingest.extract.parsers import Parsed, norm_word, parse_text
 from caredesk.ingest.extract.values import DateContext
 
@@ -123,8 +123,5 @@ def _plan_overlap(printed: Sequence[str], wanted: Sequence[str]) -> float:
 
 
 def _same_word(printed: str, wanted: str) -> bool:
-    if printed == wanted:
-        return True
-    if len(wanted) < 5 or abs(len(printed) - len(wanted)) > 2:
-        return False
-    return edit_distance(printed, wanted) <= (2 if len(wanted) >= 8 else 1)
+    """Within a slip or two, letters OCR merges ("Lantemtish": rn read as m) counted once."""
+    return close(printed, wanted)
