@@ -355,3 +355,14 @@ def test_a_date_caption_whose_d_was_read_as_b_is_still_the_date() -> None:
     ]
     fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [page_of(placed)])
     assert fields["letter_date"].normalized == "2026-03-23"
+
+
+def test_a_tax_line_whose_caption_ocr_lost_is_found_by_the_sum() -> None:
+    lines = ("Subtotal EUR 1.645,06", "BIW 9% 148,06", "TOTAL EUR 1.793,12")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page(*lines)])
+    assert fields["tax"].normalized == "148.06"
+    assert fields["tax"].confidence < AUTO_ACCEPT
+    # An amount that does not make net + tax = total is not the tax.
+    wrong = ("Subtotal EUR 1.645,06", "BIW 9% 146,06", "TOTAL EUR 1.793,12")
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page(*wrong)])
+    assert "tax" not in fields

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from caredesk.domain.documents import ExtractedField, LineItem, OcrWord
+from caredesk.domain.documents import BoundingBox, ExtractedField, LineItem, OcrWord
 from caredesk.ingest.extract.engine import (
     Candidate,
     DocumentView,
@@ -17,7 +17,7 @@ from caredesk.ingest.extract.engine import (
     confidence_of,
     labelled_candidates,
 )
-from caredesk.ingest.extract.layout import gap_split
+from caredesk.ingest.extract.layout import Row, gap_split
 from caredesk.ingest.extract.line_items import COLUMNS, EXTRACTOR, line_items
 from caredesk.ingest.extract.parsers import (
     Parsed,
@@ -137,7 +137,12 @@ def extract_invoice(view: DocumentView) -> tuple[dict[str, ExtractedField], list
         )
         if found is not None
     }
-    for extra in (_vendor(view), _currency(view, fields), _due_by_terms(view, fields)):
+    for extra in (
+        _total_by_sum(view, fields),
+        _vendor(view),
+        _currency(view, fields),
+        _due_by_terms(view, fields),
+    ):
         if extra is not None:
             fields[extra.name] = extra
     subtotal = fields.get("subtotal")
@@ -165,6 +170,44 @@ def _balance_totals(candidates: dict[str, list[Candidate]]) -> None:
         best = max(fits, key=lambda fit: sum(confidence_of(c) for c in fit))
         for name, chosen in zip(_TOTALS, best, strict=True):
             candidates[name] = [chosen]
+
+
+# A net, tax or total found by the sum alone, its caption lost: never auto-accepted.
+BY_SUM_SCORE = 0.8
+
+
+def _total_by_sum(view: DocumentView, fields: dict[str, ExtractedField]) -> ExtractedField | None:
+    """The one of net, tax and total whose caption OCR lost ("BIW 9%" for "BTW 9%"): the
+    one row beside the other two whose amount makes net + tax = total."""
+    known = {name: fields[name] for name in _TOTALS if name in fields}
+    evidence = [found.evidence for found in known.values() if found.evidence is not None]
+    if len(known) != 2 or len(evidence) != 2 or evidence[0].page != evidence[1].page:
+        return None
+    (missing,) = set(_TOTALS) - set(known)
+    value = {name: Decimal(str(found.normalized)) for name, found in known.items()}
+    if missing == "total_amount":
+        wanted = value["subtotal"] + value["tax"]
+    else:
+        wanted = value["total_amount"] - sum(v for n, v in value.items() if n != "total_amount")
+    reach = 3 * max(e.bbox.y1 - e.bbox.y0 for e in evidence)
+    top, bottom = min(e.bbox.y0 for e in evidence) - reach, max(e.bbox.y1 for e in evidence) + reach
+    found = [
+        parsed
+        for row in view.page_rows(evidence[0].page)
+        if top <= row.top
+        and row.bottom <= bottom
+        and not any(_holds(row, e.bbox) for e in evidence)
+        and (parsed := parse_money(row.words, view.dates)) is not None
+        and Decimal(str(parsed.normalized)) == wanted
+    ]
+    if len(found) != 1:
+        return None
+    candidate = Candidate(missing, found[0], evidence[0].page, BY_SUM_SCORE)
+    return best_field(view.document_id, [candidate], EXTRACTOR)
+
+
+def _holds(row: Row, box: BoundingBox) -> bool:
+    return row.top <= (box.y0 + box.y1) / 2 <= row.bottom
 
 
 def _money(candidate: Candidate) -> Decimal:
