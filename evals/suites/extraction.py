@@ -38,6 +38,7 @@ ABLATION_STEPS = (
     "leaders",
     "checkboxes",
     "faint_ink",
+    "missed_rows",
 )
 # Choices the defaults leave out, measured switched on (the last row was the default until
 # 2026-11-28: every page upscaled to 300 dpi and handed to tesseract in 1 bit).
@@ -49,7 +50,14 @@ ABLATION_EXTRAS: dict[str, dict[str, Any]] = {
 AUTO_ACCEPT = 0.90
 FREE_TEXT = {"clinical_reason", "denial_reason"}
 FREE_TEXT_SIMILARITY = 0.9
-READING_CODE = ("formats", "preprocess.py", "ocr.py", "tesseract.py", "limits.py")
+READING_CODE = (
+    "formats",
+    "preprocess.py",
+    "ocr.py",
+    "tesseract.py",
+    "missed_rows.py",
+    "limits.py",
+)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from caredesk.domain.documents import (
     PageStatus,
 )
 from caredesk.ingest.formats.base import FailedPage, RasterPage, SourcePage, TextPage
+from caredesk.ingest.missed_rows import MIN_PAGE_CONFIDENCE, reread_missed_rows
 from caredesk.ingest.preprocess import (
     Checkbox,
     PreparedPage,
@@ -114,6 +115,17 @@ def _read_page(job: OcrJob) -> PageResult:
                 result, prepared = turned, upright
     if not faint and dots >= DOTS_POSSIBLE and FAINT_FLOOR <= result.mean_confidence < FAINT_DOUBT:
         result, prepared = _read_faint(job, result, prepared)
+    if options.missed_rows and result.words and result.mean_confidence >= MIN_PAGE_CONFIDENCE:
+        missed = reread_missed_rows(prepared.image, prepared.dpi, result.words, job.timeout_s)
+        if missed:
+            result = page_result(
+                job.number,
+                [*result.words, *missed],
+                prepared.image,
+                prepared.dpi,
+                skew=result.skew,
+                rotation=result.rotation,
+            )
     if options.checkboxes and result.words:
         boxes = find_checkboxes(prepared.image, prepared.dpi)
         result = result.model_copy(
@@ -379,7 +391,8 @@ def _collect(pool: _PagePool, pending: deque[_Pending], timeout_s: float) -> Pag
     if head.ready is not None or head.future is None or head.job is None:
         return head.ready or unreadable(0, "internal error: page without result")
     try:
-        # Three OCR passes (upright, turned, faint), OSD and preprocessing fit inside this.
+        # Three OCR passes (upright, turned, faint), the rows they missed read again (one
+        # timeout for them all), OSD and preprocessing fit inside this.
         return head.future.result(timeout=timeout_s * 4 + 30)
     except FutureTimeout:
         _recover(pool, pending)

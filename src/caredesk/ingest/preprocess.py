@@ -46,6 +46,9 @@ class PreprocessOptions:
     `faint_ink`: a grey-read page whose letters arrived as dots (see `dotted_share`) is read
     with its strokes rebuilt from them (see `prepare(faint=True)`); one in doubt is read both
     ways when the first reading is poor, and the reading with more sure words is kept.
+
+    `missed_rows`: runs of letters that no word of the reading covers (a row tesseract's
+    layout analysis dropped) are read again, one line at a time (see ingest/missed_rows.py).
     """
 
     orientation: bool = True
@@ -59,6 +62,7 @@ class PreprocessOptions:
     checkboxes: bool = True
     leaders: bool = True
     faint_ink: bool = True
+    missed_rows: bool = True
 
     def without(self, step: str) -> PreprocessOptions:
         """The same options with one step off (`orientation`, `deskew`, ...), for ablations."""
