@@ -366,3 +366,15 @@ def test_a_tax_line_whose_caption_ocr_lost_is_found_by_the_sum() -> None:
     wrong = ("Subtotal EUR 1.645,06", "BIW 9% 146,06", "TOTAL EUR 1.793,12")
     fields, _ = extract_fields(DocType.INVOICE, "inv", [page(*wrong)])
     assert "tax" not in fields
+
+
+def test_a_procedure_code_ocr_cut_in_two_is_one_code() -> None:
+    header = words("Procedure Code Description Units", y=100)
+    cut = [*words("8! 162", y=170, gap=9), *words("BRCA1/BRCA2 full sequence", y=170, x=400)]
+    units = words("1", y=170, x=1500)
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of([*header, *cut, *units])])
+    assert fields["procedure_codes"].normalized == [{"code": "81162", "units": 1}]
+    # Two words a column apart are two cells, not one code.
+    apart = [*words("8!", y=170), *words("162", y=170, x=300), *units]
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of([*header, *apart])])
+    assert "procedure_codes" not in fields

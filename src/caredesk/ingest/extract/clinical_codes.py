@@ -94,7 +94,7 @@ def repaired_icd(code: str) -> str:
 _LETTER_SLIPS = {"I": "L", "L": "I", "O": "DQ", "D": "O", "Q": "O", "E": "F", "F": "E"}
 
 
-_PROCEDURE_TOKEN = re.compile(r"(?<![\w.\-])([0-9OIl]{4}[0-9FTU]|[A-V][0-9OIl]{4})(?![\w\-])")
+_PROCEDURE_TOKEN = re.compile(r"(?<![\w.\-])([0-9OIl!]{4}[0-9FTU]|[A-V][0-9OIl!]{4})(?![\w\-])")
 
 
 def procedure_code(token: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -212,6 +213,7 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
     units_end = _column_end(view, hit.row, units_hit)
     for row, words in column_rows(view, hit):
         code = next((c for c in (procedure_code(w.text) for w in words[:2]) if c), None)
+        code = code or _split_procedure(words[:3])
         if code is None and not any(sum(ch.isalnum() for ch in w.text) >= 3 for w in words):
             continue  # a speck OCR read as "7" between the header and the first code
         if code is None:
@@ -228,6 +230,20 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
                 units, unit_words = int(digit_text(digits[0]).rstrip(_RULE_MARKS)), digits[:1]
         found.append((code, units, [w for w in words if procedure_code(w.text)][:1] + unit_words))
     return found
+
+
+def _split_procedure(words: Sequence[OcrWord]) -> str | None:
+    """A procedure code OCR cut in two ("8! 162" for 81162, a narrow 1 read apart): two
+    neighbouring words in the code column, less than a letter apart, that make one code
+    together where neither is one alone."""
+    for first, second in itertools.pairwise(words):
+        gap = second.bbox.x0 - first.bbox.x1
+        height = max(w.bbox.y1 - w.bbox.y0 for w in (first, second))
+        if gap < 0.6 * height:
+            code = procedure_code(first.text + second.text)
+            if code is not None:
+                return code
+    return None
 
 
 # A count, with the table rule beside it that OCR ran into it ("3}", "2|").

@@ -26,6 +26,7 @@ DIGIT_LOOKALIKES = str.maketrans(
         "I": "1",
         "l": "1",
         "|": "1",
+        "!": "1",
         "i": "1",
         "S": "5",
         "s": "5",
