@@ -378,3 +378,14 @@ def test_a_procedure_code_ocr_cut_in_two_is_one_code() -> None:
     apart = [*words("8!", y=170), *words("162", y=170, x=300), *units]
     fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of([*header, *apart])])
     assert "procedure_codes" not in fields
+
+
+def test_an_authorization_number_in_its_payers_format_is_the_reference() -> None:
+    letter = page("Tumbleweed Mutual", "vate il TWM2026021089427", "IPSUMFORD, MARK")
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [letter])
+    assert fields["reference_number"].normalized == "TWM2026021089427"
+    assert fields["reference_number"].confidence < AUTO_ACCEPT
+    # Two such numbers: which one is this letter's is not for a guess.
+    two = page("vate il TWM2026021089427", "see also LCC-26-07603354")
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [two])
+    assert "reference_number" not in fields

@@ -94,6 +94,10 @@ def extract_letter(view: DocumentView) -> dict[str, ExtractedField]:
         if found is not None:
             candidates["member_id"] = [found]
     add_patient_by_shape(view, candidates)
+    if "reference_number" not in candidates:
+        found = _reference_by_format(view)
+        if found is not None:
+            candidates["reference_number"] = [found]
     fields = {
         name: found
         for name, found in (
@@ -106,6 +110,28 @@ def extract_letter(view: DocumentView) -> dict[str, ExtractedField]:
             fields[extra.name] = extra
     fields.update(_validity(view))
     return fields
+
+
+# How each payer of the shared world numbers its authorizations: a number in exactly one of
+# these shapes is the letter's reference even where OCR garbled its caption.
+_REFERENCE_FORMATS = re.compile(
+    r"(?<![\w-])(QF-PA-20\d{2}-\d{7}|TWM20\d{11}|LCC-\d{2}-\d{8})(?![\w-])"
+)
+# A reference found by its shape alone: never auto-accepted.
+REFERENCE_BY_FORMAT_SCORE = 0.8
+
+
+def _reference_by_format(view: DocumentView) -> Candidate | None:
+    """The one authorization number on the letter printed in its payer's exact format."""
+    found: dict[str, Candidate] = {}
+    for row in view.rows:
+        text, spans = joined(row.words)
+        for match in _REFERENCE_FORMATS.finditer(text):
+            words = words_in_span(row.words, spans, match.start(), match.end())
+            parsed = Parsed(match[0], match[0], words, 1.0)
+            score = REFERENCE_BY_FORMAT_SCORE
+            found.setdefault(match[0], Candidate("reference_number", parsed, row.page, score))
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _single(
