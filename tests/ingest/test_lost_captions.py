@@ -8,7 +8,7 @@ from datetime import date
 
 from tests.ingest.placed import page, page_of, referral_of, words
 
-from caredesk.domain.documents import BoundingBox, DocType, DocumentStatus, OcrWord
+from caredesk.domain.documents import BoundingBox, DocType, DocumentStatus, OcrWord, PageResult
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.layout import close
 from caredesk.ingest.extract.parsers import parse_money, parse_name_text
@@ -389,3 +389,25 @@ def test_an_authorization_number_in_its_payers_format_is_the_reference() -> None
     two = page("vate il TWM2026021089427", "see also LCC-26-07603354")
     fields, _ = extract_fields(DocType.PAYER_LETTER, "letter", [two])
     assert "reference_number" not in fields
+
+
+def test_a_facility_under_the_servicing_heading_is_the_rendering_provider() -> None:
+    def form(facility: list[OcrWord]) -> PageResult:
+        return page_of(
+            [
+                *words("3. SERVICING PROVIDER / FACILITY", y=100),
+                *_guessed(words("tame fy", y=160), 30),  # "Name" and "NPI", garbled
+                *facility,
+                *words("2869736392", y=220, x=880),  # an NPI misread: it fails its check
+            ]
+        )
+
+    fields, _ = extract_fields(
+        DocType.PA_REQUEST, "pa", [form(words("Example Infusion Suites", y=220))]
+    )
+    assert fields["rendering_provider_name"].normalized == "Example Infusion Suites"
+    assert fields["rendering_provider_name"].confidence < AUTO_ACCEPT
+    # A name OCR could hardly read there is left out.
+    garbled = _guessed(words("Peample Haight. Radiology", y=220), 45)
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [form(garbled)])
+    assert "rendering_provider_name" not in fields

@@ -49,6 +49,7 @@ from caredesk.ingest.extract.signer import signer_on
 from caredesk.ingest.extract.unlabelled import (
     UNLABELLED_NPI_SCORE,
     add_patient_by_shape,
+    facility_under_section,
     names_beside_known_npis,
     npis_by_section,
     owner_beside,
@@ -278,6 +279,10 @@ def _unlabelled(view: DocumentView, candidates: dict[str, list[Candidate]]) -> N
     }
     for name, candidate in names_beside_known_npis(view, known).items():
         candidates.setdefault(name, [candidate])
+    if "rendering_provider_name" not in candidates:
+        facility = facility_under_section(view)
+        if facility is not None:
+            candidates["rendering_provider_name"] = [facility]
 
 
 def _npis_taken(candidates: dict[str, list[Candidate]]) -> set[str]:

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator
 
 from caredesk.domain.codes import npi_is_valid
 from caredesk.domain.documents import OcrWord
-from caredesk.ingest.extract.engine import CONTEXT_WORDS, Candidate, DocumentView
+from caredesk.ingest.extract.engine import CONTEXT_WORDS, Candidate, DocumentView, is_text
 from caredesk.ingest.extract.layout import Row, close, gap_split, inked, norm_token
 from caredesk.ingest.extract.parsers import (
     Parsed,
@@ -245,4 +245,35 @@ def service_date_below(view: DocumentView, page: int, below: float) -> Candidate
         parsed = parse_date_value(words, view.dates) if words else None
         if parsed is not None and len(parsed.words) == len(words):
             found.append(Candidate("date_of_service", parsed, page, UNLABELLED_DATE_SCORE))
+    return found[0] if len(found) == 1 else None
+
+
+# Rows under a section heading searched for the facility it is about, and the mean OCR
+# confidence a name found there without its caption needs ("Peample Haight." reads at 45).
+_SECTION_ROWS = 3
+_CLEAR_READING = 60.0
+
+
+def facility_under_section(view: DocumentView) -> Candidate | None:
+    """The facility of a form whose "Name" caption and NPI OCR garbled ("tame fy"): the first
+    organisation's name on the few rows under the one heading in capitals that names the
+    rendering side ("3. SERVICING PROVIDER / FACILITY")."""
+    found: list[Candidate] = []
+    rendering = CONTEXT_WORDS["rendering"]
+    others = frozenset().union(*(w for k, w in CONTEXT_WORDS.items() if k != "rendering"))
+    for page in dict.fromkeys(row.page for row in view.rows):
+        rows = [row for row in view.page_rows(page) if is_text(row)]
+        for index, row in enumerate(rows):
+            letters = "".join(ch for w in row.words for ch in w.text if ch.isalpha())
+            tokens = {norm_token(w.text) for w in row.words}
+            if not letters.isupper() or not tokens & rendering or tokens & others:
+                continue
+            for below in rows[index + 1 : index + 1 + _SECTION_ROWS]:
+                run = gap_split([w for w in below.words if inked(w)])[0]
+                sure = sum(w.confidence for w in run) / len(run) >= _CLEAR_READING
+                if sure and _provider_kind([norm_token(w.text) for w in run]) == "rendering":
+                    parsed = parse_name_text(run, view.dates)
+                    if parsed is not None:
+                        found.append(Candidate("rendering_provider_name", parsed, page, 0.75))
+                    break
     return found[0] if len(found) == 1 else None
