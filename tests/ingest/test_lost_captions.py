@@ -11,7 +11,7 @@ from tests.ingest.placed import page, page_of, referral_of, words
 from caredesk.domain.documents import BoundingBox, DocType, DocumentStatus, OcrWord, PageResult
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.layout import close
-from caredesk.ingest.extract.parsers import parse_money, parse_name_text
+from caredesk.ingest.extract.parsers import parse_money, parse_name_text, parse_reference
 from caredesk.ingest.extract.values import DateContext
 from caredesk.ingest.pipeline import understand
 from caredesk.ingest.tasks import attention
@@ -411,3 +411,21 @@ def test_a_facility_under_the_servicing_heading_is_the_rendering_provider() -> N
     garbled = _guessed(words("Peample Haight. Radiology", y=220), 45)
     fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [form(garbled)])
     assert "rendering_provider_name" not in fields
+
+
+def test_a_reference_whose_last_digit_ocr_set_apart_gets_it_back() -> None:
+    cell = [*words("PO-2026-51", y=100, x=860), *words("1", y=100, x=1017, gap=0)]
+    parsed = parse_reference(cell, DateContext())
+    assert parsed is not None and parsed.normalized == "PO-2026-511"
+    # A number a space or more away is a word of its own.
+    apart = [*words("PO-2026-51", y=100, x=860), *words("1", y=100, x=1030)]
+    parsed = parse_reference(apart, DateContext())
+    assert parsed is not None and parsed.normalized == "PO-2026-51"
+
+
+def test_a_date_with_a_digit_read_as_a_letter_still_reads() -> None:
+    fields = referral_of("Requested Start Date: 2026-U4-24")  # an open-topped 0 read as U
+    assert fields["date_of_service"].normalized == "2026-04-24"
+    assert fields["date_of_service"].confidence < AUTO_ACCEPT
+    # More than one letter: that is a word, not a misread date.
+    assert "date_of_service" not in referral_of("Requested Start Date: C6/I7/202b")

@@ -100,7 +100,7 @@ def _regex_parser(pattern: re.Pattern[str], normalize: Callable[[str], str | Non
 def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     """The first date among the words; evidence is the words that spell it."""
     printed, spans = joined(words)
-    text = _mend_years(printed, context.reference_year)
+    text = _mend_years(_date_letters_mended(printed), context.reference_year)
     for start in range(len(words)):
         found = parse_date(text[spans[start][0] :], context)
         if found is None:
@@ -118,8 +118,26 @@ def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed |
     return None
 
 
+# A date printed with numbers, one of whose digits OCR read as a letter ("2026-U4-24": an
+# open-topped 0 read as U). Only one letter: more is a word, not a misread date.
+_DATE_SHAPE = re.compile(r"(?<![\w-])(\d{4}-[\w]{2}-[\w]{2}|[\w]{1,2}/[\w]{1,2}/\d{4})(?![\w-])")
+_DATE_LETTERS = str.maketrans({"U": "0", "u": "0"})
+
+
+def _date_letters_mended(text: str) -> str:
+    def mend(match: re.Match[str]) -> str:
+        shape = match[0]
+        if sum(ch.isalpha() for ch in shape) != 1:
+            return shape
+        mended = shape.translate(_DATE_LETTERS).translate(DIGIT_LOOKALIKES)
+        return mended if not any(ch.isalpha() for ch in mended) else shape
+
+    return _DATE_SHAPE.sub(mend, text)
+
+
 # A year fax OCR read with a 7 for a 2 ("2076", "7026") lies decades ahead: the one year
-# within five of today's that putting a 2 back gives is taken, never auto-accepted.
+# within five of today's that putting a 2 back gives is taken. A date mended so, or for a
+# letter in its digits, is never auto-accepted.
 MENDED_YEAR_QUALITY = 0.8
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _YEARS_AROUND = 5
@@ -311,7 +329,23 @@ def parse_reference(words: Sequence[OcrWord], context: DateContext) -> Parsed | 
         return Parsed(
             text, _reference(text.replace(" ", "-")) or text, tuple(words), DASHES_RESTORED_QUALITY
         )
-    return _parse_printed_reference(words, context)
+    parsed = _parse_printed_reference(words, context)
+    return _with_split_tail(parsed, words) if parsed is not None else None
+
+
+def _with_split_tail(parsed: Parsed, words: Sequence[OcrWord]) -> Parsed:
+    """A reference whose last digit or two OCR set apart ("PO-2026-51 1": a narrow 1 read as
+    a word of its own), less than half a letter's height away, gets them back."""
+    last = parsed.words[-1]
+    after = [w for w in words if w.bbox.x0 >= last.bbox.x1]
+    if not after or not parsed.value[-1:].isdigit():
+        return parsed
+    tail = min(after, key=lambda w: w.bbox.x0)
+    gap = tail.bbox.x0 - last.bbox.x1
+    if not re.fullmatch(r"\d{1,2}", tail.text) or gap >= 0.5 * (last.bbox.y1 - last.bbox.y0):
+        return parsed
+    value = parsed.value + tail.text
+    return Parsed(value, _reference(value) or value, (*parsed.words, tail), parsed.quality)
 
 
 def parse_money(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
