@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -307,12 +306,13 @@ def _due_by_terms(view: DocumentView, fields: dict[str, ExtractedField]) -> Extr
         text, spans = joined(row.words)
         match = _TERMS.search(text)
         if match is not None:
-            words = words_in_span(row.words, spans, match.start(), match.end())
-            found.append((int(match[1] or match[2]), Parsed(match[0], "", words), row.page))
-    if len({days for days, _, _ in found}) != 1:
+            found.append((int(match[1] or match[2]), match, row, spans))
+    if len({days for days, _, _, _ in found}) != 1:
         return None  # no terms, or two that disagree
-    days, parsed, page = found[0]
+    days, match, row, spans = found[0]
     due = date.fromisoformat(str(invoice_date.normalized)) + timedelta(days=days)
-    parsed = replace(parsed, normalized=due.isoformat())
-    candidate = Candidate("due_date", parsed, page, DUE_BY_TERMS_SCORE)
+    words = words_in_span(row.words, spans, match.start(), match.end())
+    candidate = Candidate(
+        "due_date", Parsed(match[0], due.isoformat(), words), row.page, DUE_BY_TERMS_SCORE
+    )
     return best_field(view.document_id, [candidate], EXTRACTOR)

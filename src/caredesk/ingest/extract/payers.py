@@ -109,7 +109,7 @@ def plan_anywhere(words: Sequence[OcrWord]) -> Parsed | None:
 
 def _spelt_in_order(tokens: Sequence[str], wanted: Sequence[str]) -> tuple[int, int] | None:
     for start in range(len(tokens) - len(wanted) + 1):
-        if all(_same_word(tokens[start + k], w) for k, w in enumerate(wanted)):
+        if all(close(tokens[start + k], w) for k, w in enumerate(wanted)):
             return start, start + len(wanted)
     return None
 
@@ -117,11 +117,6 @@ def _spelt_in_order(tokens: Sequence[str], wanted: Sequence[str]) -> tuple[int, 
 def _plan_overlap(printed: Sequence[str], wanted: Sequence[str]) -> float:
     """Share of words two plan names have in common; a word OCR misspelt by a letter or two
     ("Modicaid", "Quilfeather") still counts as that word."""
-    matched = sum(any(_same_word(p, w) for p in printed) for w in wanted)
-    unmatched = sum(not any(_same_word(p, w) for w in wanted) for p in printed)
+    matched = sum(any(close(p, w) for p in printed) for w in wanted)
+    unmatched = sum(not any(close(p, w) for w in wanted) for p in printed)
     return matched / (len(wanted) + unmatched)
-
-
-def _same_word(printed: str, wanted: str) -> bool:
-    """Within a slip or two, letters OCR merges ("Lantemtish": rn read as m) counted once."""
-    return close(printed, wanted)
