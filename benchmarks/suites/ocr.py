@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from caredesk.ingest.limits import IngestLimits
 from caredesk.ingest.ocr import DOTS_CERTAIN
 from caredesk.ingest.pipeline import read_pages
 from caredesk.ingest.preprocess import PreprocessOptions, dotted_share, prepare
+from caredesk.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "benchmarks" / ".cache" / "ocr"
@@ -249,6 +251,38 @@ def _chunk_seconds(reader: str, chunk: Path, pngs: list[Path]) -> float:
     return pipeline_seconds(chunk, 1 if reader == "one" else 2)
 
 
+# The service reads documents the way its background jobs run them: JOB_THREADS documents at a
+# time, all sharing one OCR pool, so a worker done with one document's last page takes the next
+# document's first. The batch rows read the same CHUNK-page documents so, in BATCH_ROUNDS
+# rounds (CLI over every page, one worker, two workers, in turn).
+JOB_THREADS = Settings.model_fields["job_workers"].default
+BATCH_ROUNDS = 3
+
+
+def batch(inputs: dict[str, Any]) -> dict[str, float]:
+    """Pages per second of sequential CLI and of the pipeline reading documents as the service
+    does, on one worker and on two."""
+    documents = [chunk for chunk, _ in inputs["chunks"]]
+    totals = {"cli": 0.0, "one": 0.0, "two": 0.0}
+    for index in range(BATCH_ROUNDS):
+        names = list(totals)
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            if name == "cli":
+                totals[name] += sum(tesseract_cli(png) for png in inputs["pngs"])
+            else:
+                totals[name] += _service_seconds(documents, 1 if name == "one" else 2)
+    pages = len(inputs["pngs"]) * BATCH_ROUNDS
+    return {name: pages / total for name, total in totals.items()}
+
+
+def _service_seconds(documents: list[Path], workers: int) -> float:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(JOB_THREADS) as threads:
+        list(threads.map(lambda path: _pages(path, workers, None), documents))
+    return time.perf_counter() - started
+
+
 def warm_pools(folder: Path) -> None:
     """Start the one- and two-worker OCR pools (blank pages skip tesseract)."""
     blank = Image.new("1", (1700, 2200), 1)
@@ -319,6 +353,7 @@ from caredesk.ingest.limits import IngestLimits
 from caredesk.ingest.pipeline import read_pages
 from caredesk.ingest.ocr import DOTS_CERTAIN
 from caredesk.ingest.preprocess import PreprocessOptions, dotted_share, prepare
+from caredesk.settings import Settings
 
 def bench_module(path):
     # The suite's own process-tree helpers, loaded from its file (suites are not a package).
@@ -392,6 +427,7 @@ def _measure(size: str, folder: Path) -> dict[str, Any]:
     per_page, cpu = interleaved(inputs)
     whole = chunked(inputs)
     two, one_whole = whole["two"], whole["one"]
+    service = batch(inputs)
     mypdf = ocrmypdf(inputs["scanned"], count, 1)
     mypdf2 = ocrmypdf(inputs["scanned"], count, 2)
     text_pps = pipeline(text_layer_pdf(TEXT_PAGES[size], folder), 1)
@@ -412,6 +448,11 @@ def _measure(size: str, folder: Path) -> dict[str, Any]:
         "tesseract_cli_chunked_pages_per_s": round(whole["cli"], 3),
         "speedup_2_workers_vs_cli": round(two / whole["cli"], 3),
         "speedup_2_workers_vs_1": round(two / one_whole, 3),
+        "tesseract_cli_batch_pages_per_s": round(service["cli"], 3),
+        "pipeline_1_worker_batch_pages_per_s": round(service["one"], 3),
+        "pipeline_2_workers_batch_pages_per_s": round(service["two"], 3),
+        "speedup_2_workers_vs_cli_batch": round(service["two"] / service["cli"], 3),
+        "speedup_2_workers_vs_1_batch": round(service["two"] / service["one"], 3),
         "ocrmypdf_1_job_pages_per_s": round(mypdf, 3) if mypdf else -1.0,
         "ocrmypdf_2_jobs_pages_per_s": round(mypdf2, 3) if mypdf2 else -1.0,
         "text_layer_pages_per_s": round(text_pps, 1),
@@ -449,10 +490,25 @@ def _report(size: str, count: int, m: dict[str, float], rss: dict[str, float]) -
             fmt(m["tesseract_cli_chunked_pages_per_s"]),
         ),
         (
-            f"pipeline, 1 worker, {CHUNK}-page documents",
+            f"pipeline, 1 worker, {CHUNK}-page documents one at a time",
             fmt(m["pipeline_1_worker_whole_document_pages_per_s"]),
         ),
-        (f"pipeline, 2 workers, {CHUNK}-page documents", fmt(m["pipeline_2_workers_pages_per_s"])),
+        (
+            f"pipeline, 2 workers, {CHUNK}-page documents one at a time",
+            fmt(m["pipeline_2_workers_pages_per_s"]),
+        ),
+        (
+            "tesseract CLI as faxed, sequential, every page",
+            fmt(m["tesseract_cli_batch_pages_per_s"]),
+        ),
+        (
+            f"pipeline, 1 worker, the same documents {JOB_THREADS} at a time (as the service)",
+            fmt(m["pipeline_1_worker_batch_pages_per_s"]),
+        ),
+        (
+            f"pipeline, 2 workers, the same documents {JOB_THREADS} at a time (as the service)",
+            fmt(m["pipeline_2_workers_batch_pages_per_s"]),
+        ),
         ("ocrmypdf, -j 1, same pages as image-only PDF", fmt(m["ocrmypdf_1_job_pages_per_s"])),
         ("ocrmypdf, -j 2", fmt(m["ocrmypdf_2_jobs_pages_per_s"])),
         ("text-layer PDF, 1 worker", fmt(m["text_layer_pages_per_s"])),
@@ -464,9 +520,14 @@ def _report(size: str, count: int, m: dict[str, float], rss: dict[str, float]) -
         f"{m['overhead_1_worker_vs_cli_prepared']:+.1%} |\n"
         "| overhead vs CLI as faxed, 1 worker, preprocessing off | "
         f"{m['overhead_1_worker_no_preprocessing']:+.1%} |\n"
-        "| 2 workers vs CLI as faxed (chunks) | "
-        f"{m['speedup_2_workers_vs_cli']:.2f}× (goal ≥ 1.7×) |\n"
-        f"| 2 workers vs 1 worker (chunks) | {m['speedup_2_workers_vs_1']:.2f}× |\n"
+        "| 2 workers vs CLI as faxed, documents as the service reads them | "
+        f"{m['speedup_2_workers_vs_cli_batch']:.2f}× (goal ≥ 1.7×) |\n"
+        "| 2 workers vs 1 worker, documents as the service reads them | "
+        f"{m['speedup_2_workers_vs_1_batch']:.2f}× |\n"
+        "| 2 workers vs CLI as faxed, one short document at a time (chunks) | "
+        f"{m['speedup_2_workers_vs_cli']:.2f}× |\n"
+        "| 2 workers vs 1 worker, one short document at a time (chunks) | "
+        f"{m['speedup_2_workers_vs_1']:.2f}× |\n"
     )
     cpu = (
         "| reader | CPU s per page |\n| --- | --- |\n"
@@ -493,8 +554,16 @@ def _report(size: str, count: int, m: dict[str, float], rss: dict[str, float]) -
         f"{m['load_average_start']:.1f} at the start of the OCR rows, "
         f"{m['load_average_end']:.1f} after the text-layer row. The first four rows are timed "
         "page by page, interleaved; the next three chunk by chunk "
-        f"({CHUNK} pages: CLI, one worker, two workers in turn), so ratios within each group "
-        "are fair under a changing load; the rest are whole runs, one after another.\n\n"
+        f"({CHUNK} pages: CLI, one worker, two workers in turn); the next three in "
+        f"{BATCH_ROUNDS} rounds (every page by the CLI, then the {CHUNK}-page documents read "
+        f"{JOB_THREADS} at a time on one worker and on two, in turn), so ratios within each "
+        "group are fair under a changing load; the rest are whole runs, one after another.\n\n"
+        f"The service reads documents {JOB_THREADS} at a time (its background job threads, "
+        "`CAREDESK_JOB_WORKERS`) on one OCR pool, so a worker done with one document takes "
+        "the next document's page: that is the throughput the two-worker goal is judged on. "
+        f"A lone {CHUNK}-page document cannot keep two workers busy to its end (its last "
+        "page leaves one idle, and its pages differ in cost up to threefold), which the "
+        "chunk rows show.\n\n"
         "The pipeline reads through tesseract's C++ API (tesserocr): each OCR worker loads "
         "the language model once and hands tesseract the page in memory, where the CLI starts "
         "a process, loads the model and decodes a PNG for every page. Fax pages are read at "
