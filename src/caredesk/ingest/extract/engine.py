@@ -125,7 +125,7 @@ class DocumentView:
             if any(h.start == 0 or left <= h.x0 < right for h in self.row_hits(row)):
                 return []  # the next row of captions: this cell is empty
             words = [w for w in row.words if w.bbox.x0 >= left and w.bbox.x0 < right]
-            if words:
+            if any(map(inked, words)):  # not only the marks OCR made of the cell's borders
                 return gap_split(words, factor=3.0)[0]
         return []
 

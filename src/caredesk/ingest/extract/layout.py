@@ -56,7 +56,7 @@ def rows_of(page: PageResult) -> list[Row]:
     """Cluster a page's words into visual rows by vertical overlap, top to bottom."""
     if page.status is PageStatus.UNREADABLE or not page.words:
         return []
-    ordered = sorted(page.words, key=lambda w: (w.bbox.y0 + w.bbox.y1) / 2)
+    ordered = sorted(_without_slivers(page.words), key=lambda w: (w.bbox.y0 + w.bbox.y1) / 2)
     groups: list[list[OcrWord]] = []
     for word in ordered:
         centre = (word.bbox.y0 + word.bbox.y1) / 2
@@ -69,6 +69,20 @@ def rows_of(page: PageResult) -> list[Row]:
         Row(page=page.number, index=i, words=tuple(sorted(g, key=lambda w: w.bbox.x0)))
         for i, g in enumerate(groups)
     ]
+
+
+# A "word" of letters or digits under this share of the page's usual word height is a sliver:
+# OCR read a table rule or the edge of a smudge as text ("-05-" 3 px tall beside 19 px
+# digits), and in a row it would join the value it touches.
+SLIVER = 0.3
+
+
+def _without_slivers(words: Sequence[OcrWord]) -> list[OcrWord]:
+    heights = [w.bbox.y1 - w.bbox.y0 for w in words if inked(w)]
+    if not heights:
+        return list(words)
+    floor = SLIVER * median(heights)
+    return [w for w in words if not inked(w) or w.bbox.y1 - w.bbox.y0 >= floor]
 
 
 def _fits_row(group: list[OcrWord], centre: float, height: float) -> bool:

@@ -74,8 +74,10 @@ DECISION_WORDS: tuple[tuple[str, str], ...] = (
     (r"\bpend(ed|ing)\b|under review", "pended"),
     (r"\bapprov(ed|al)\b|authorized", "approved"),
 )
+# "valid" as fax OCR may read it ("vaiid"): close() judges the word.
 _VALIDITY = re.compile(
-    r"valid from (?P<start>.+?) (through|to|until) (?P<end>.+?)\.(\s|$)", re.IGNORECASE
+    r"(?P<valid>\S{4,6}) from (?P<start>.+?) (through|to|until) (?P<end>.+?)\.(\s|$)",
+    re.IGNORECASE,
 )
 
 
@@ -257,8 +259,16 @@ def _validity(view: DocumentView) -> dict[str, ExtractedField]:
     for index, row in enumerate(rows):
         window = [w for r in rows[index : index + 3] if r.page == row.page for w in r.words]
         text, spans = joined(window)
-        match = _VALIDITY.search(text)
-        if match is None or "valid from" not in " ".join(w.text for w in row.words).lower():
+        row_end = spans[len(row.words) - 1][1]
+        match = next(
+            (
+                m
+                for m in _VALIDITY.finditer(text)
+                if m.start() < row_end and close(norm_token(m["valid"]), "valid")
+            ),
+            None,
+        )
+        if match is None:
             continue
         out: dict[str, ExtractedField] = {}
         for name, group in (("valid_from", "start"), ("valid_through", "end")):

@@ -12,7 +12,7 @@ from caredesk.domain.codes import (
     npi_is_valid,
 )
 from caredesk.domain.documents import Normalized, OcrWord
-from caredesk.ingest.extract.layout import edit_distance
+from caredesk.ingest.extract.layout import close, edit_distance
 from caredesk.ingest.extract.values import DateContext, parse_amount, parse_date
 
 _CREDENTIALS = {"md", "do", "np", "pa", "pa-c", "rn", "dpm", "phd", "mbbs", "fnp", "aprn"}
@@ -191,7 +191,7 @@ def parse_npi(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     none: it names another clinician)."""
     parsed = _parse_npi(words, context)
     if parsed is None:
-        return None
+        return _npi_with_a_mark(words)
     number = str(parsed.normalized)
     if npi_is_valid(number):
         return parsed
@@ -204,6 +204,29 @@ def parse_npi(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     if len(valid) != 1:
         return None
     return Parsed(parsed.value, valid[0], parsed.words, REPAIRED_NPI_QUALITY)
+
+
+# Ten characters, one of them a mark where fax OCR lost a digit ("1747636/63").
+_NPI_ONE_MARK = re.compile(
+    r"(?<![\w/])([\dOoIlDSB|]*)[/?'\":;,.~](?=[\dOoIlDSB|])([\dOoIlDSB|]*)(?![\w/])"
+)
+
+
+def _npi_with_a_mark(words: Sequence[OcrWord]) -> Parsed | None:
+    """An NPI with one digit lost to a mark: the check digit gives the lost digit back, as it
+    can for any one unknown position; never auto-accepted."""
+    text, spans = joined(words)
+    for match in _NPI_ONE_MARK.finditer(text):
+        head, tail = (part.translate(DIGIT_LOOKALIKES) for part in match.groups())
+        if len(head) + len(tail) != 9 or not (head + tail).isdigit():
+            continue
+        numbers = [head + d + tail for d in "0123456789" if npi_is_valid(head + d + tail)]
+        if len(numbers) != 1:
+            continue
+        number = numbers[0]
+        used = words_in_span(words, spans, match.start(), match.end())
+        return Parsed(match.group(0), number, used, REPAIRED_NPI_QUALITY)
+    return None
 
 
 # How each payer of the shared world prints its member ids: prefix, separator, digit count.
@@ -314,16 +337,17 @@ _parse_printed_reference = _regex_parser(
     ),
     _reference,
 )
-# A capital prefix and groups of digits with nothing between but spaces ("CUST 45758"): a
-# fax loses the thin stroke of a dash first.
-_DASHES_LOST = re.compile(r"[A-Z]{2,5}(?: \d{3,})+")
+# A capital prefix and groups of digits with a space where a dash belongs ("CUST 45758",
+# "PO-2026 522"): a fax loses the thin stroke of a dash first.
+_DASHES_LOST = re.compile(r"[A-Z]{2,5}(?:[ -]\d{3,})*(?: \d{3,})(?:[ -]\d{3,})*")
 # Quality of a reference whose dashes were put back: never auto-accepted.
 DASHES_RESTORED_QUALITY = 0.85
 
 
 def parse_reference(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     """A reference number ("SI-044578", "PO-2026-511"); when the value is a capital prefix
-    and digit groups apart ("CUST 45758"), the dashes a fax lost are put back."""
+    and digit groups apart ("CUST 45758", "PO-2026 522"), the dashes a fax lost are put
+    back."""
     text, _ = joined(words)
     if _DASHES_LOST.fullmatch(text.strip(".,;:")):
         return Parsed(
@@ -405,13 +429,48 @@ def parse_text(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
 _STRAY_MARK = re.compile(r"^[\s.,:;'\"“”‘’*•·~_-]+")
 
 
+# Words that make a name an organisation's (the facility that renders a service).
+ORGANISATION_WORDS = frozenset(
+    {
+        "lab", "laboratory", "center", "centre", "clinic", "hospital", "imaging", "radiology",
+        "surgery", "medical", "pharmacy", "supply", "infusion", "diagnostics", "genomics",
+        "institute", "services", "rehabilitation", "therapy", "associates",
+    }
+)  # fmt: skip
+# The words of five letters or more that facilities' names are made of: what a word of an
+# organisation's name one OCR slip away from ("Inaging", "Centor", "Suppty") is put back to.
+_NAME_VOCABULARY = ORGANISATION_WORDS | frozenset(
+    {
+        "ambulatory", "cardiology", "community", "dialysis", "durable", "equipment",
+        "family", "general", "health", "infusion", "internal", "medicine", "memorial",
+        "molecular", "neurology", "oncology", "orthopedics", "outpatient", "partners",
+        "physical", "primary", "pulmonary", "regional", "rehab", "respiratory",
+        "rheumatology", "specialty", "suites", "surgical", "university", "wellness",
+        "valley", "ridge", "heights", "creek", "river", "mountain", "hills", "county",
+        "north", "south", "central",
+    }
+)  # fmt: skip
+
+
+def _mended_name_word(word: str) -> str:
+    core = word.rstrip(".,;:")
+    if len(core) < 5 or not core.isalpha() or core.lower() in _NAME_VOCABULARY:
+        return word
+    near = [known for known in _NAME_VOCABULARY if len(known) >= 5 and close(core.lower(), known)]
+    if len(near) != 1:
+        return word
+    return near[0].title() + word[len(core) :]
+
+
 def parse_name_text(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
-    """An organisation's name: free text, with OCR's I-for-l slips mended word by word."""
+    """An organisation's name: free text, with OCR's slips mended word by word (I for l; a
+    word one slip from a word facilities' names are made of)."""
     parsed = parse_text(words, context)
     if parsed is None:
         return None
     printed = _STRAY_MARK.sub("", parsed.value)
-    mended = " ".join(fix_name_word(w) for w in printed.split()).rstrip(".,;:”’\"'")
+    mended = " ".join(_mended_name_word(fix_name_word(w)) for w in printed.split())
+    mended = mended.rstrip(".,;:”’\"'")
     if sum(ch.isalpha() for ch in mended) < 3:
         return None  # no organisation is named in two letters: what OCR made of a speck
     return Parsed(parsed.value, mended, parsed.words, parsed.quality)

@@ -12,6 +12,7 @@ from caredesk.domain.documents import OcrWord
 from caredesk.ingest.extract.engine import CONTEXT_WORDS, Candidate, DocumentView, is_text
 from caredesk.ingest.extract.layout import Row, close, gap_split, inked, norm_token
 from caredesk.ingest.extract.parsers import (
+    ORGANISATION_WORDS,
     Parsed,
     parse_date_value,
     parse_name_text,
@@ -23,14 +24,6 @@ UNLABELLED_NPI_SCORE = 0.8
 _NPI_WORD = re.compile(r"\d{10}")
 _LOOKBACK_ROWS = 3
 CLINICIAN_CREDENTIALS = frozenset({"md", "do", "np", "pa-c", "dpm", "fnp", "aprn"})
-# Words that make a name an organisation's (the facility that renders a service).
-_ORGANISATION_WORDS = frozenset(
-    {
-        "lab", "laboratory", "center", "centre", "clinic", "hospital", "imaging", "radiology",
-        "surgery", "medical", "pharmacy", "supply", "infusion", "diagnostics", "genomics",
-        "institute", "services", "rehabilitation", "therapy", "associates",
-    }
-)  # fmt: skip
 
 
 def npis_by_section(
@@ -181,7 +174,7 @@ def _provider_kind(tokens: list[str]) -> str | None:
         return None
     if tokens[0] == "dr" or tokens[-1] in CLINICIAN_CREDENTIALS:
         return "ordering"
-    return "rendering" if _ORGANISATION_WORDS.intersection(tokens) else None
+    return "rendering" if ORGANISATION_WORDS.intersection(tokens) else None
 
 
 # "DOE, JANE" (fax OCR often reads the comma as a full stop), with a middle initial or not.

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from caredesk.domain.documents import ExtractedField, OcrWord
 from caredesk.ingest.extract.engine import Candidate, DocumentView, best_field, label_score
 from caredesk.ingest.extract.layout import close, norm_token
-from caredesk.ingest.extract.parsers import Parsed
+from caredesk.ingest.extract.parsers import GUESS_CONFIDENCE, Parsed
 
 EXTRACTOR = "referral-layout-v1"
 URGENCY = ("Priority", "Urgency", "Request Type", "Review Type", "Check one")
 
-_TICKS = frozenset("xX×✗✘☒■☑✔✓K")
-_EMPTY_BOX = frozenset("☐□OoD0UL")
+# A crossed box OCR read as a dense glyph ("[&!", "#"); an empty one as an open shape ("C)").
+_TICKS = frozenset("xX×✗✘☒■☑✔✓K&#@%")
+_EMPTY_BOX = frozenset("☐□OoD0ULCc")
 _EXPEDITED = {"expedited", "urgent", "stat", "emergent"}
 _STANDARD = {"standard", "routine", "non-urgent", "elective"}
 
@@ -51,7 +52,7 @@ def _urgency_alone(view: DocumentView) -> ExtractedField | None:
         if word.text.isupper()
         and len(word.text) >= 5
         and _option(word) is not None
-        and sum(len(w.text) >= 4 and w.text.isalpha() for w in row.words) == 1
+        and not any(_sure_word(other) for other in row.words if other is not word)
     ]
     everywhere = {
         _option(word) for row in view.rows for word in row.words if word.text.isupper()
@@ -63,6 +64,12 @@ def _urgency_alone(view: DocumentView) -> ExtractedField | None:
     return best_field(
         view.document_id, [Candidate("urgency", parsed, row.page, _ALONE_URGENCY_SCORE)], EXTRACTOR
     )
+
+
+def _sure_word(word: OcrWord) -> bool:
+    """A word of four letters or more that OCR did not merely guess at (a caption it read at
+    confidence 0, "curyency", is no other word on the row)."""
+    return len(word.text) >= 4 and word.text.isalpha() and word.confidence >= GUESS_CONFIDENCE
 
 
 def _checked_choice(words: Sequence[OcrWord]) -> tuple[str, list[OcrWord], float] | None:

@@ -184,8 +184,9 @@ def parse_amount(text: str) -> Money | None:
     """An amount with thousands separators, decimal comma or point, symbol or ISO code."""
     # Fax OCR reads a 5 as "§" and an O for a zero in a figure.
     text = re.sub(r"§(?=\d)", "5", text)
-    match = _AMOUNT.search(text.replace("O", "0") if _looks_numeric(text) else text)
-    if match is None:
+    searched = text.replace("O", "0") if _looks_numeric(text) else text
+    match = _AMOUNT.search(searched)
+    if match is None or _inside_a_code(searched, match):
         return None
     raw = match.group(0)
     negative = raw.startswith(("-", "(")) or text.strip().endswith("-")
@@ -197,6 +198,17 @@ def parse_amount(text: str) -> Money | None:
     except InvalidOperation:
         return None
     return Money(amount=-amount if negative else amount, currency=currency_in(text))
+
+
+def _inside_a_code(text: str, match: re.Match[str]) -> bool:
+    """Are the figures part of a code ("NL000000000B01", a VAT number), not an amount? Letters
+    touch them on one side, and not a currency code ("EUR12.50", "12.50EUR")."""
+    before = re.search(r"[^\W\d_]+$", text[: match.start()])
+    after = re.match(r"[^\W\d_]+", text[match.end() :])
+    return any(
+        letters is not None and letters.group().upper() not in CURRENCY_CODES
+        for letters in (before, after)
+    )
 
 
 def _looks_numeric(text: str) -> bool:

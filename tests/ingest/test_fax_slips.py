@@ -1,0 +1,135 @@
+"""Fax slips found on held-out corpora (seeds the eval does not use): table borders, slivers,
+codes that look like amounts, lost dashes and digits, misread ticks, captions and names."""
+
+from __future__ import annotations
+
+from tests.ingest.placed import page, page_of, referral_of, words
+
+from caredesk.domain.documents import BoundingBox, DocType, OcrWord
+from caredesk.ingest.extract import extract_fields
+from caredesk.ingest.extract.parsers import parse_name_text, parse_npi
+from caredesk.ingest.extract.values import DateContext, parse_amount
+from caredesk.settings import Settings
+
+AUTO_ACCEPT = Settings.model_fields["auto_accept_threshold"].default
+
+
+def _mark(x: float, y: float, text: str, height: float = 30, confidence: float = 70) -> OcrWord:
+    box = BoundingBox(
+        x0=x, y0=y, x1=x + 15 * len(text), y1=y + height, page_width=2550, page_height=3300
+    )
+    return OcrWord(text=text, bbox=box, confidence=confidence, line=0, block=0)
+
+
+def test_values_under_a_caption_row_are_read_past_the_marks_of_the_cell_borders() -> None:
+    placed = [
+        *words("Invoice no.", y=100, x=100),
+        *words("Account", y=100, x=700),
+        *words("Due date", y=100, x=1300),
+        _mark(660, 150, "|"),  # the table's vertical rules, a row of their own
+        _mark(1260, 150, "|"),
+        *words("202668760", y=200, x=100),
+        *words("CUST-86000", y=200, x=700),
+        *words("30-06-2026", y=200, x=1300),
+    ]
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page_of(placed)])
+    assert fields["account_reference"].normalized == "CUST-86000"
+    assert fields["due_date"].normalized == "2026-06-30"
+
+
+def test_a_sliver_ocr_read_off_a_rule_does_not_join_the_value_it_touches() -> None:
+    placed = [
+        *words("Invoice Date", y=100, x=100),
+        _mark(480, 174, "-05-", height=3),  # 3 px tall: a rule, not a word
+        *words("21-05-2026", y=160, x=560),
+    ]
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page_of(placed)])
+    assert fields["invoice_date"].normalized == "2026-05-21"
+
+
+def test_a_vat_number_is_no_amount_and_the_tax_line_follows_from_the_totals() -> None:
+    assert parse_amount("NL000000000B01") is None
+    assert parse_amount("NLOOOOOOO000BO1") is None
+    assert parse_amount("EUR12.50") is not None  # a currency code glued on is still money
+    invoice = page(
+        "SUBTOTAL 2.166,40",
+        "BIW 9% 194,98",  # the caption OCR lost
+        "TOTAL EUR 2.361,38",
+        "Thank you! BTW NLOOOOOOO000BO1",  # the vendor's VAT number, under a tax caption
+    )
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [invoice])
+    assert fields["tax"].normalized == "194.98"
+    assert fields["tax"].confidence < AUTO_ACCEPT
+
+
+def test_a_reference_with_one_dash_lost_gets_it_back() -> None:
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Account: PO-2026 522")])
+    assert fields["account_reference"].normalized == "PO-2026-522"
+    assert fields["account_reference"].confidence < AUTO_ACCEPT
+
+
+def test_a_validity_whose_valid_ocr_misspelt_still_reads() -> None:
+    letter = page(
+        "NOTICE OF DETERMINATION",
+        "Determination APPROVED",
+        "The authorization 1s vaiid from 05/17/26 through 11/12/26. Services must be",
+    )
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "l", [letter])
+    assert fields["valid_from"].normalized == "2026-05-17"
+    assert fields["valid_through"].normalized == "2026-11-12"
+
+
+def test_an_npi_with_one_digit_read_as_a_mark_is_completed_by_its_check_digit() -> None:
+    context = DateContext()
+    mended = parse_npi(words("1747636/63"), context)
+    assert mended is not None and mended.normalized == "1747636763"
+    assert mended.quality < 1.0
+    assert parse_npi(words("05/30/2026"), context) is None  # two marks: a date, no NPI
+    fields = referral_of("Referring Provider: Dr. Mark Shamwell, DO NPI: 1747636/63")
+    assert fields["ordering_provider_npi"].normalized == "1747636763"
+    assert fields["ordering_provider_npi"].confidence < AUTO_ACCEPT
+
+
+def test_ticks_read_as_dense_marks_and_open_boxes_read_as_c_still_choose() -> None:
+    fields = referral_of("Urgency: C) Expedited [&! Standard Order date: 05/30/2026")
+    assert fields["urgency"].normalized == "standard"
+    fields = referral_of("Urgency: [#] Expedited C) Standard")
+    assert fields["urgency"].normalized == "expedited"
+
+
+def test_an_urgency_beside_a_caption_ocr_could_not_read_is_still_read() -> None:
+    placed = [
+        *words("PRE-SERVICE REVIEW REQUEST", y=100),
+        _mark(100, 300, "curyency", confidence=0),
+        *words("STANDARD", y=300, x=400),
+    ]
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of(placed)])
+    assert fields["urgency"].normalized == "standard"
+    # A word read with confidence beside it is another line's text: no urgency by itself.
+    placed[1] = _mark(100, 300, "Category", confidence=90)
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of(placed)])
+    assert "urgency" not in fields
+
+
+def test_the_attestation_above_a_signature_line_is_not_the_signer() -> None:
+    placed = [
+        *words("I certify that the services ordered are medically necessary", y=100),
+        *words("is' Kyle Replicant,", y=160),
+        *words("Date signed: 5/16/2026", y=160, x=1400),
+        *words("Signature of ordering provider", y=220),
+    ]
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of(placed)])
+    assert fields["ordering_provider_name"].normalized == "Kyle Replicant"
+
+
+def test_a_facility_word_one_slip_off_is_put_back_and_other_words_are_kept() -> None:
+    context = DateContext()
+    for printed, meant in (
+        ("Sample Valley Inaging Centor", "Sample Valley Imaging Center"),
+        ("Sample Valley Medical Suppty", "Sample Valley Medical Supply"),
+        ("Sample Yailey Surgerv Center", "Sample Valley Surgery Center"),
+        ("Quasar Primary Care", "Quasar Primary Care"),  # names that are no slip stay
+        ("Mockingbird Pulmonary & Sleep", "Mockingbird Pulmonary & Sleep"),
+    ):
+        parsed = parse_name_text(words(printed), context)
+        assert parsed is not None and parsed.normalized == meant
