@@ -133,3 +133,22 @@ def test_a_facility_word_one_slip_off_is_put_back_and_other_words_are_kept() -> 
     ):
         parsed = parse_name_text(words(printed), context)
         assert parsed is not None and parsed.normalized == meant
+
+
+def test_references_with_a_bracket_a_bang_or_a_split_tail_read_whole() -> None:
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Invoice #: [INV 2026 55674")])
+    assert fields["invoice_number"].normalized == "INV-2026-55674"
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Invoice No. S!-090799")])
+    assert fields["invoice_number"].normalized == "SI-090799"
+    split = [*words("Reference #:", y=100), *words("TWM20260531 13978", y=100, x=400, gap=6)]
+    fields = extract_fields(DocType.PAYER_LETTER, "l", [page_of(split)])[0]
+    assert fields["reference_number"].normalized == "TWM2026053113978"
+    apart = [*words("Reference #:", y=100), *words("TWM20260531 13978", y=100, x=400, gap=40)]
+    fields = extract_fields(DocType.PAYER_LETTER, "l", [page_of(apart)])[0]
+    assert fields["reference_number"].normalized == "TWM20260531"
+
+
+def test_an_iso_date_whose_first_dash_was_lost_reads_and_is_left_for_a_person() -> None:
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Invoice Date: 2026 02-21")])
+    assert fields["invoice_date"].normalized == "2026-02-21"
+    assert fields["invoice_date"].confidence < AUTO_ACCEPT

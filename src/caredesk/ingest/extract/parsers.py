@@ -100,7 +100,9 @@ def _regex_parser(pattern: re.Pattern[str], normalize: Callable[[str], str | Non
 def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     """The first date among the words; evidence is the words that spell it."""
     printed, spans = joined(words)
-    text = _mend_years(_date_letters_mended(printed), context.reference_year)
+    text = _mend_years(
+        _date_letters_mended(_ISO_DASH_LOST.sub(r"\1-\2", printed)), context.reference_year
+    )
     for start in range(len(words)):
         found = parse_date(text[spans[start][0] :], context)
         if found is None:
@@ -116,6 +118,11 @@ def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed |
                 return Parsed(value, found.isoformat(), used, quality)
         return None
     return None
+
+
+# An ISO date whose first dash the fax lost ("2026 02-21"); the same length, so the words'
+# spans still hold.
+_ISO_DASH_LOST = re.compile(r"(?<![\w-])(\d{4}) (\d{2}-\d{2})(?![\w-])")
 
 
 # A date printed with numbers, one of whose digits OCR read as a letter ("2026-U4-24": an
@@ -308,7 +315,9 @@ def member_id_anywhere(words: Sequence[OcrWord], context: DateContext) -> Parsed
     return None
 
 
-_PREFIX_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "$": "S", "|": "I"})
+_PREFIX_LETTERS = str.maketrans(
+    {"0": "O", "1": "I", "5": "S", "8": "B", "$": "S", "|": "I", "!": "I"}
+)
 
 
 def _reference(text: str) -> str | None:
@@ -333,7 +342,8 @@ def _reference(text: str) -> str | None:
 
 _parse_printed_reference = _regex_parser(
     re.compile(
-        r"[A-Za-z]{2,5} ?- ?\d{3,}[\w\-/.]*|\$?[A-Za-z0-9][A-Za-z0-9\-~/.]{3,30}[A-Za-z0-9]"
+        r"[A-Za-z][A-Za-z!|]{1,4} ?- ?\d{3,}[\w\-/.]*"
+        r"|\$?[A-Za-z0-9][A-Za-z0-9\-~/.]{3,30}[A-Za-z0-9]"
     ),
     _reference,
 )
@@ -349,24 +359,25 @@ def parse_reference(words: Sequence[OcrWord], context: DateContext) -> Parsed | 
     and digit groups apart ("CUST 45758", "PO-2026 522"), the dashes a fax lost are put
     back."""
     text, _ = joined(words)
-    if _DASHES_LOST.fullmatch(text.strip(".,;:")):
+    bare = text.strip(".,;:[](){}|")  # a cell's border OCR read as a bracket
+    if _DASHES_LOST.fullmatch(bare):
         return Parsed(
-            text, _reference(text.replace(" ", "-")) or text, tuple(words), DASHES_RESTORED_QUALITY
+            text, _reference(bare.replace(" ", "-")) or bare, tuple(words), DASHES_RESTORED_QUALITY
         )
     parsed = _parse_printed_reference(words, context)
     return _with_split_tail(parsed, words) if parsed is not None else None
 
 
 def _with_split_tail(parsed: Parsed, words: Sequence[OcrWord]) -> Parsed:
-    """A reference whose last digit or two OCR set apart ("PO-2026-51 1": a narrow 1 read as
-    a word of its own), less than half a letter's height away, gets them back."""
+    """A reference whose last digits OCR set apart ("PO-2026-51 1": a narrow 1 read as a word
+    of its own; "TWM20260531 13978"), less than half a letter's height away, gets them back."""
     last = parsed.words[-1]
     after = [w for w in words if w.bbox.x0 >= last.bbox.x1]
     if not after or not parsed.value[-1:].isdigit():
         return parsed
     tail = min(after, key=lambda w: w.bbox.x0)
     gap = tail.bbox.x0 - last.bbox.x1
-    if not re.fullmatch(r"\d{1,2}", tail.text) or gap >= 0.5 * (last.bbox.y1 - last.bbox.y0):
+    if not re.fullmatch(r"\d+", tail.text) or gap >= 0.5 * (last.bbox.y1 - last.bbox.y0):
         return parsed
     value = parsed.value + tail.text
     return Parsed(value, _reference(value) or value, (*parsed.words, tail), parsed.quality)
