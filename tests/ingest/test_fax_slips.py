@@ -7,7 +7,7 @@ from tests.ingest.placed import page, page_of, referral_of, words
 
 from caredesk.domain.documents import BoundingBox, DocType, OcrWord
 from caredesk.ingest.extract import extract_fields
-from caredesk.ingest.extract.parsers import parse_name_text, parse_npi
+from caredesk.ingest.extract.parsers import parse_name_text, parse_npi, parse_person
 from caredesk.ingest.extract.values import DateContext, parse_amount
 from caredesk.settings import Settings
 
@@ -152,3 +152,33 @@ def test_an_iso_date_whose_first_dash_was_lost_reads_and_is_left_for_a_person() 
     fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Invoice Date: 2026 02-21")])
     assert fields["invoice_date"].normalized == "2026-02-21"
     assert fields["invoice_date"].confidence < AUTO_ACCEPT
+
+
+def test_a_lone_npi_does_not_fill_a_field_whose_own_caption_misread_its_number() -> None:
+    fields = referral_of(
+        "Placeholder Home Respiratory",
+        "Facility NPI: 2592608344",  # two digits misread: the check digit fails
+        "RE: FAKESBURY, CHRISTOPHER",
+        "Date of Birth: 1985-09-20",
+        "Health Plan: Lanternfish Community Care",
+        "Member No.: LCC2669032230",
+        "Dear Colleague,",
+        "I am referring the patient above for the service below.",
+        "Diagnosis M17.11 Unilateral primary osteoarthritis, right knee",
+        "Priority: URGENT Scheduled Date: 03/20/26",
+        "Thank you for seeing this patient.",
+        "/s/ Dr. Sherry Imitato, DO",
+        "Pulmonology",
+        "NPI: 1059452924",  # whose, no caption says
+    )
+    assert fields["ordering_provider_npi"].normalized == "1059452924"
+    assert "rendering_provider_npi" not in fields
+
+
+def test_a_degree_sign_before_a_name_and_a_misread_credential_after_it_are_dropped() -> None:
+    context = DateContext()
+    for printed in ("°. Carlos Counterfeit", "Carlos Counterfeit MB", "Carlos Counterfeit, D0"):
+        parsed = parse_person(words(printed), context)
+        assert parsed is not None and parsed.normalized == "Carlos Counterfeit"
+    kept = parse_person(words("Andrew Ng"), context)  # a short surname is no credential
+    assert kept is not None and kept.normalized == "Andrew Ng"

@@ -437,7 +437,7 @@ def parse_text(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
 
 
 # A stray mark OCR puts before a name: dust read as a dot, a quote mark, a bullet.
-_STRAY_MARK = re.compile(r"^[\s.,:;'\"“”‘’*•·~_-]+")
+_STRAY_MARK = re.compile(r"^[\s.,:;'\"“”‘’*•·~_°º-]+")
 
 
 # Words that make a name an organisation's (the facility that renders a service).
@@ -546,8 +546,22 @@ def person_name(printed: str) -> str:
         parts = [parts[1], parts[0]]  # "Doe, Jane" → "Jane Doe"
     tokens = " ".join(parts).split()
     tokens = [t for t in tokens if norm_word(t) not in {"dr", "mr", "mrs", "ms"} | _CREDENTIALS]
+    if len(tokens) >= 3 and _misread_credential(tokens[-1]):
+        tokens = tokens[:-1]
     name = " ".join(_capitalized(fix_name_word(t)) for t in tokens).rstrip(".,;:")
     return name.title() if name.isupper() else name
+
+
+# A credential's letters as fax OCR misreads them after a name: a D whose curve broke ("MB"),
+# an O read as a zero ("D0").
+_CREDENTIAL_SLIPS = str.maketrans({"B": "D", "0": "O"})
+
+
+def _misread_credential(token: str) -> bool:
+    """Is a name's last word, in capitals, a credential with one of those slips?"""
+    letters = token.strip(".,;:")
+    mended = norm_word(letters.translate(_CREDENTIAL_SLIPS))
+    return letters.isupper() and 2 <= len(letters) <= 4 and mended in _CREDENTIALS
 
 
 def norm_word(text: str) -> str:

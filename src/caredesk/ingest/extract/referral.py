@@ -244,9 +244,12 @@ def _contextual(view: DocumentView, candidates: dict[str, list[Candidate]]) -> N
                 unplaced.append(hit)
             elif target:
                 _add(candidates, target, read_label(view, hit, _clean(_NAME_PARSERS[target])), hit)
-    # An NPI whose owner nothing names goes to whichever NPI no label has claimed yet.
+    # An NPI whose owner nothing names goes to whichever NPI no label has claimed yet: a
+    # field whose own caption is on the page is claimed even when its number did not read
+    # ("Facility NPI: 2592608344", two digits misread), or both would get the one number.
     npi_fields = list(_CONTEXT_FIELDS["npi"].values())
-    open_fields = [name for name in npi_fields if name not in candidates] or npi_fields
+    claimed = {name for name in npi_fields if name in candidates or view.hits_for(DIRECT[name][0])}
+    open_fields = [name for name in npi_fields if name not in claimed] or npi_fields
     for hit in unplaced:
         parsed = read_label(view, hit, _clean(parse_npi))
         # A clinician or a facility printed beside the number says whose it is.
