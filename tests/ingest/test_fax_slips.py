@@ -182,3 +182,32 @@ def test_a_degree_sign_before_a_name_and_a_misread_credential_after_it_are_dropp
         assert parsed is not None and parsed.normalized == "Carlos Counterfeit"
     kept = parse_person(words("Andrew Ng"), context)  # a short surname is no credential
     assert kept is not None and kept.normalized == "Andrew Ng"
+
+
+def test_a_letterhead_drops_its_logo_monogram_and_the_title_set_beside_it() -> None:
+    def placed(text: str, x0: float, x1: float, height: float) -> OcrWord:
+        box = BoundingBox(x0=x0, y0=100, x1=x1, y1=100 + height, page_width=2550, page_height=3300)
+        return OcrWord(text=text, bbox=box, confidence=96, line=0, block=0)
+
+    letterhead = [
+        placed("BMG", 188, 304, 50),  # the logo's initials
+        placed("Beispiel", 358, 598, 62),
+        placed("Medizintechnik", 615, 1063, 62),
+        placed("GmbH", 1081, 1268, 62),
+        placed("Rechnung", 1388, 1877, 100),  # the title, in bigger type
+        placed("/", 1905, 1933, 100),
+        placed("Invoice", 1961, 2305, 100),
+        *words("Musterstrasse 12", y=260, x=358),
+    ]
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page_of(letterhead)])
+    assert fields["vendor_name"].normalized == "Beispiel Medizintechnik GmbH"
+    # Capitals that are not the initials of the name after them are part of it.
+    letterhead[0] = placed("ACME", 188, 304, 62)
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page_of(letterhead)])
+    assert fields["vendor_name"].normalized == "ACME Beispiel Medizintechnik GmbH"
+
+
+def test_a_reference_prefix_with_a_letter_read_small_still_gets_its_dash() -> None:
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Account #: CuST 46749")])
+    assert fields["account_reference"].normalized == "CUST-46749"
+    assert fields["account_reference"].confidence < AUTO_ACCEPT

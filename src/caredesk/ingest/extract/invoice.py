@@ -224,7 +224,7 @@ def _vendor(view: DocumentView) -> ExtractedField | None:
         if row.top > 0.2 * page_height:
             break
         for part in gap_split(row.words, factor=2.0):
-            segment = _trimmed(part)
+            segment = _without_monogram(_trimmed(_without_title(part)))
             text = " ".join(w.text for w in segment)
             if not segment or _not_a_name(text) or text.endswith(":"):
                 continue
@@ -252,6 +252,35 @@ def _trimmed(words: Sequence[OcrWord]) -> list[OcrWord]:
     if kept and sum(w.confidence for w in kept) / len(kept) < 50:
         return []
     return kept
+
+
+# Words set this much taller or shorter than the word before them are another element of
+# the letterhead: the document's title beside the supplier's name ("GmbH  Rechnung / Invoice").
+_TYPE_SIZE_JUMP = 1.4
+
+
+def _without_title(words: Sequence[OcrWord]) -> list[OcrWord]:
+    """A letterhead line without the document's title set in bigger type after the name."""
+    for i in range(1, len(words)):
+        before, after = (w.bbox.y1 - w.bbox.y0 for w in (words[i - 1], words[i]))
+        jump = max(before, after) > _TYPE_SIZE_JUMP * max(1.0, min(before, after))
+        if jump and " ".join(w.text for w in words[i:]).lower() in TITLES:
+            return list(words[:i])
+    return list(words)
+
+
+def _without_monogram(words: list[OcrWord]) -> list[OcrWord]:
+    """A letterhead without the logo's monogram before the name ("BMG Beispiel
+    Medizintechnik GmbH"): capitals that are the initials of the words after them."""
+    if len(words) < 3:
+        return words
+    first, rest = words[0].text, words[1:]
+    initials = "".join(w.text[0] for w in rest if w.text[:1].isalpha()).upper()
+    return (
+        rest
+        if first.isupper() and 2 <= len(first) == len(initials) and first == initials
+        else words
+    )
 
 
 def _not_a_name(text: str) -> bool:

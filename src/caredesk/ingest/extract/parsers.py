@@ -347,9 +347,10 @@ _parse_printed_reference = _regex_parser(
     ),
     _reference,
 )
-# A capital prefix and groups of digits with a space where a dash belongs ("CUST 45758",
-# "PO-2026 522"): a fax loses the thin stroke of a dash first.
-_DASHES_LOST = re.compile(r"[A-Z]{2,5}(?:[ -]\d{3,})*(?: \d{3,})(?:[ -]\d{3,})*")
+# A capital prefix (a letter inside it OCR may read small: "CuST") and groups of digits with
+# a space where a dash belongs ("CUST 45758", "PO-2026 522"): a fax loses the thin stroke of
+# a dash first.
+_DASHES_LOST = re.compile(r"[A-Z][A-Za-z]{0,3}[A-Z](?:[ -]\d{3,})*(?: \d{3,})(?:[ -]\d{3,})*")
 # Quality of a reference whose dashes were put back: never auto-accepted.
 DASHES_RESTORED_QUALITY = 0.85
 
