@@ -211,3 +211,14 @@ def test_a_reference_prefix_with_a_letter_read_small_still_gets_its_dash() -> No
     fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Account #: CuST 46749")])
     assert fields["account_reference"].normalized == "CUST-46749"
     assert fields["account_reference"].confidence < AUTO_ACCEPT
+
+
+def test_a_code_table_reads_past_a_mark_beside_its_column() -> None:
+    placed = [
+        *words("CPT/HCPCS Description Units", y=100),
+        _mark(900, 140, "T"),  # off a rule, beside the code column, a row of its own
+        *words("(74178 CT abdomen and pelvis", y=180),
+        *words("1", y=180, x=1600),
+    ]
+    fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of(placed)])
+    assert fields["procedure_codes"].normalized == [{"code": "74178", "units": 1}]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from caredesk.domain.documents import ExtractedField, OcrWord
 from caredesk.ingest.extract.clinical_codes import icd_codes, procedure_code
-from caredesk.ingest.extract.engine import DocumentView, is_text
+from caredesk.ingest.extract.engine import DocumentView, is_stray, is_text
 from caredesk.ingest.extract.layout import LabelHit, Row, evidence_for
 from caredesk.ingest.extract.parsers import joined, words_in_span
 from caredesk.ingest.validate import icd10cm_exists
@@ -55,6 +55,8 @@ def column_rows(
         if any(h.start == 0 for h in view.row_hits(row)):
             break  # the next table's header or a labelled line: this column has ended
         words = [w for w in row.words if hit.x0 - 2 * hit.height <= w.bbox.x0 < right]
+        if not words and is_stray(row):
+            continue  # a mark beside the column ("T" off a rule), not the next line
         if not words:
             break
         out.append((row, words))

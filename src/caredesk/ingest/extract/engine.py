@@ -168,6 +168,11 @@ def is_text(row: Row) -> bool:
     return any(inked(w) and w.confidence >= NOISE_CONFIDENCE for w in row.words)
 
 
+def is_stray(row: Row) -> bool:
+    """A row of noise or a lone mark ("T", "NBO" off a stroke or a rule), no line of text."""
+    return not is_text(row) or sum(ch.isalnum() for ch in row.text) <= 3
+
+
 def paragraph_after(view: DocumentView, start: Row, x_min: float) -> list[Row]:
     """Rows of the paragraph that follows `start`: evenly spaced lines, until the spacing
     jumps, a labelled row begins, or the page ends."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from caredesk.ingest.extract.engine import DocumentView, is_text
+from caredesk.ingest.extract.engine import DocumentView, is_stray
 from caredesk.ingest.extract.layout import Row, close, gap_split, inked, norm_token
 from caredesk.ingest.extract.parsers import Parsed, parse_person
 from caredesk.ingest.extract.unlabelled import CLINICIAN_CREDENTIALS
@@ -41,18 +41,13 @@ def _above_signature_caption(view: DocumentView, row: Row) -> Parsed | None:
     (the signature mark, however OCR read it, and what follows a wide gap left out)."""
     below = view.page_rows(row.page)[row.index + 1 : row.index + 3]
     caption = next((i for i, r in enumerate(below) if _is_signature_caption(r)), None)
-    if caption is None or not all(map(_stray_mark, below[:caption])):
+    if caption is None or not all(map(is_stray, below[:caption])):
         return None  # a stray mark may stand between, not a line of text (the name's own)
     words = gap_split(list(row.words), factor=3.0)[0]
     if words and (len(words[0].text) <= 3 and not words[0].text[:1].isupper()):
         words = words[1:]  # "/s/", "is’", "if": the mark
     signer = parse_person(words, view.dates) if words else None
     return signer if signer is not None and signer.quality >= 1.0 else None
-
-
-def _stray_mark(row: Row) -> bool:
-    """A row of noise or a mark ("NBO" off the signature's stroke), no line of text."""
-    return not is_text(row) or sum(ch.isalnum() for ch in row.text) <= 3
 
 
 def _is_signature_caption(row: Row) -> bool:
