@@ -44,3 +44,21 @@ def test_a_reason_cut_short_or_garbled_does_not_count() -> None:
     assert not suite.same_value(
         "clinical_reason", REASON, "Bow eth Oe Laie had CG toa, fea be te mee Radke Oo wlcehe ot"
     )
+
+
+def test_the_full_report_sets_a_held_out_seed_beside_the_eval_corpus() -> None:
+    suite = _suite()
+    seed, _ = suite.HELD_OUT["full"]
+    assert seed != 7  # never the eval corpus itself
+    eval_scores, held_out = suite.Scores(), suite.Scores()
+    eval_scores.by_variant["fax"].add(suite.Tally(tp=9, fp=0, fn=1))
+    held_out.by_variant["fax"].add(suite.Tally(tp=8, fp=1, fn=1))
+    held_out.by_group["condition"][("fax", "fine mode, ink kept ≥ 0.95")].add(
+        suite.Tally(tp=8, fp=1, fn=1)
+    )
+    held_out.documents_by_group["condition"][("fax", "fine mode, ink kept ≥ 0.95")] = 2
+    text = suite._held_out_report(eval_scores, held_out, seed, 80)
+    assert f"held out (seed {seed})" in text
+    assert "1.000 / 0.900 / 0.947" in text  # the eval corpus's fax P / R / F1
+    assert "0.889 / 0.889 / 0.889" in text  # the held-out corpus's
+    assert "| fine mode, ink kept ≥ 0.95 | 2 |" in text
