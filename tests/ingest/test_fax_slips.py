@@ -222,3 +222,10 @@ def test_a_code_table_reads_past_a_mark_beside_its_column() -> None:
     ]
     fields, _ = extract_fields(DocType.PA_REQUEST, "pa", [page_of(placed)])
     assert fields["procedure_codes"].normalized == [{"code": "74178", "units": 1}]
+
+
+def test_a_diagnosis_code_whose_capital_ocr_read_small_is_read_when_it_is_real() -> None:
+    fields = referral_of("ICD-10-CM cs0911")  # C50911, printed without its dot
+    assert fields["diagnosis_codes"].normalized == ["C50.911"]
+    fields = referral_of("ICD-10-CM cs0999 see notes")  # no such code: no diagnosis
+    assert "diagnosis_codes" not in fields

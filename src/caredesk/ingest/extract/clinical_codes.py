@@ -16,6 +16,10 @@ from caredesk.ingest.validate import icd10cm_exists
 
 _ICD_TOKEN = re.compile(r"(?<![\w.])([A-TV-Z][0-9OIl][0-9A-Z](?:\.?[0-9A-Z]{1,4})?)(?![\w])")
 _ICD_DIGIT_FIRST = re.compile(r"(?<![\w.])([0-9][0-9][0-9A-Z]\.[0-9A-Z]{1,4})(?![\w])")
+# A code whose capital OCR read small, and a 5 after it as s ("cs0911" for C50911).
+_ICD_SMALL_FIRST = re.compile(
+    r"(?<![\w.])([a-tv-z][0-9OIlSs][0-9A-Z](?:\.?[0-9A-Z]{1,4})?)(?![\w])"
+)
 # What fax OCR reads a code's first letter as.
 _LETTER_AS_DIGIT = {"2": "Z", "5": "S", "8": "B", "0": "D", "6": "G", "7": "T", "1": "I"}
 
@@ -51,8 +55,11 @@ def icd_codes(text: str, *, lenient: bool = False) -> list[str]:
     codes = []
     text = _SIGN_FOR_LETTER.sub(partial(_letter_for_sign, lenient=lenient), text)
     raws = list(_ICD_TOKEN.findall(text))
+    small: set[str] = set()
     if lenient:
         raws += [_LETTER_AS_DIGIT.get(r[0], r[0]) + r[1:] for r in _ICD_DIGIT_FIRST.findall(text)]
+        small = {r[0].upper() + r[1:] for r in _ICD_SMALL_FIRST.findall(text)}
+        raws += sorted(small)
     for raw in raws:
         if sum(ch.isdigit() for ch in raw) < 2:
             continue
@@ -62,6 +69,8 @@ def icd_codes(text: str, *, lenient: bool = False) -> list[str]:
         code = normalize_icd10(fixed)
         if lenient:
             code = repaired_icd(code)
+        if raw in small and not icd10cm_exists(code):
+            continue  # a word in small letters is a code only when it names a real one
         if code not in codes:
             codes.append(code)
     return codes
