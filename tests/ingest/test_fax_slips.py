@@ -14,10 +14,11 @@ from caredesk.settings import Settings
 AUTO_ACCEPT = Settings.model_fields["auto_accept_threshold"].default
 
 
-def _mark(x: float, y: float, text: str, height: float = 30, confidence: float = 70) -> OcrWord:
-    box = BoundingBox(
-        x0=x, y0=y, x1=x + 15 * len(text), y1=y + height, page_width=2550, page_height=3300
-    )
+def _mark(
+    x: float, y: float, text: str, height: float = 30, confidence: float = 70, width: float = 0
+) -> OcrWord:
+    right = x + (width or 15 * len(text))
+    box = BoundingBox(x0=x, y0=y, x1=right, y1=y + height, page_width=2550, page_height=3300)
     return OcrWord(text=text, bbox=box, confidence=confidence, line=0, block=0)
 
 
@@ -229,3 +230,14 @@ def test_a_diagnosis_code_whose_capital_ocr_read_small_is_read_when_it_is_real()
     assert fields["diagnosis_codes"].normalized == ["C50.911"]
     fields = referral_of("ICD-10-CM cs0999 see notes")  # no such code: no diagnosis
     assert "diagnosis_codes" not in fields
+
+
+def test_a_units_cell_skips_a_rule_ocr_read_as_a_tall_digit() -> None:
+    placed = [
+        *words("CPT/HCPCS Description Units", y=100),
+        *words("G0399 Home sleep", y=180),
+        _mark(400, 160, "4", height=70, width=40),  # the column's rule, two lines tall
+        *words("1", y=180, x=460),
+    ]
+    fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of(placed)])
+    assert fields["procedure_codes"].normalized == [{"code": "G0399", "units": 1}]

@@ -227,7 +227,15 @@ def _table_procedures(view: DocumentView, hit: LabelHit) -> list[tuple[str, int,
                 for w in row.words
                 if w.bbox.x1 > units_hit.x0 - 2 * units_hit.height and w.bbox.x0 < units_end
             ]
-            digits = [w for w in cells if _COUNT.fullmatch(w.text)]
+            digits = [
+                w
+                for w in cells
+                if _COUNT.fullmatch(w.text)
+                and (
+                    not w.text.isdigit()  # "3}": the rule run into it makes it tall
+                    or w.bbox.y1 - w.bbox.y0 <= _TALLEST_COUNT * units_hit.height
+                )
+            ]  # a cell's rule OCR read as a digit alone stands taller than any figure
             if digits:
                 units, unit_words = int(digit_text(digits[0]).rstrip(_RULE_MARKS)), digits[:1]
         found.append((code, units, [w for w in words if procedure_code(w.text)][:1] + unit_words))
@@ -248,6 +256,8 @@ def _split_procedure(words: Sequence[OcrWord]) -> str | None:
     return None
 
 
+# A figure stands at most this many times its column caption's height.
+_TALLEST_COUNT = 1.6
 # A count, with the table rule beside it that OCR ran into it ("3}", "2|").
 _RULE_MARKS = "}]|)"
 _COUNT = re.compile(r"\d{1,3}[}\]|)]?")
