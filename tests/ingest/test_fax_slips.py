@@ -241,3 +241,25 @@ def test_a_units_cell_skips_a_rule_ocr_read_as_a_tall_digit() -> None:
     ]
     fields, _ = extract_fields(DocType.REFERRAL, "r", [page_of(placed)])
     assert fields["procedure_codes"].normalized == [{"code": "G0399", "units": 1}]
+
+
+def test_a_bilingual_caption_whose_slash_ocr_lost_is_still_a_caption() -> None:
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Klantnummer Account PO-2026-279")])
+    assert fields["account_reference"].normalized == "PO-2026-279"
+
+
+def test_a_day_or_month_over_31_gets_back_the_zero_ocr_closed_into_an_8_or_9() -> None:
+    letter = [
+        *words("AUTHORIZATION STATUS UPDATE", y=100),
+        *words("STATUS: DENIED", y=160),
+        *words("Date", y=220),
+        *words("2026-82-83", y=220, x=400),  # the caption's column apart from the value's
+    ]
+    fields, _ = extract_fields(DocType.PAYER_LETTER, "l", [page_of(letter)])
+    assert fields["letter_date"].normalized == "2026-02-03"
+    assert fields["letter_date"].confidence < AUTO_ACCEPT
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Payment due: 92-02-2026")])
+    assert fields["due_date"].normalized == "2026-02-02"
+    # A day that can be one is left as read.
+    fields, _ = extract_fields(DocType.INVOICE, "inv", [page("Payment due: 28-02-2026")])
+    assert fields["due_date"].normalized == "2026-02-28"

@@ -343,6 +343,8 @@ def _match_tokens(tokens: list[str], start: int, phrase: tuple[str, ...]) -> int
             return i
     if _glued_slip(tokens[start], phrase):
         return start + 1
+    if "/" in phrase:  # a bilingual caption whose slash OCR lost ("Klantnummer Account")
+        return _match_tokens(tokens, start, tuple(p for p in phrase if p != "/"))
     return None
 
 

@@ -100,9 +100,8 @@ def _regex_parser(pattern: re.Pattern[str], normalize: Callable[[str], str | Non
 def parse_date_value(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
     """The first date among the words; evidence is the words that spell it."""
     printed, spans = joined(words)
-    text = _mend_years(
-        _date_letters_mended(_ISO_DASH_LOST.sub(r"\1-\2", printed)), context.reference_year
-    )
+    mended = _ISO_DASH_LOST.sub(r"\1-\2", printed)
+    text = _mend_years(_zeros_mended(_date_letters_mended(mended)), context.reference_year)
     for start in range(len(words)):
         found = parse_date(text[spans[start][0] :], context)
         if found is None:
@@ -140,6 +139,22 @@ def _date_letters_mended(text: str) -> str:
         return mended if not any(ch.isalpha() for ch in mended) else shape
 
     return _DATE_SHAPE.sub(mend, text)
+
+
+# A day or month of a numeric date over 31 can be neither: fax OCR closed the 0 it starts with
+# into an 8 or a 9 ("2026-82-83", "92-02-2026"); the same length, so the spans hold.
+_NUMERIC_DATE = re.compile(r"(?<![\w-])(\d{4}-\d{2}-\d{2}|\d{2}[-/.]\d{2}[-/.]\d{4})(?![\w-])")
+
+
+def _zeros_mended(text: str) -> str:
+    def mend(match: re.Match[str]) -> str:
+        return re.sub(
+            r"(?<!\d)[89](\d)(?!\d)",
+            lambda part: "0" + part[1] if int(part[0]) > 31 else part[0],
+            match[0],
+        )
+
+    return _NUMERIC_DATE.sub(mend, text)
 
 
 # A year fax OCR read with a 7 for a 2 ("2076", "7026") lies decades ahead: the one year
