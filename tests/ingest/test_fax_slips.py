@@ -147,6 +147,10 @@ def test_references_with_a_bracket_a_bang_or_a_split_tail_read_whole() -> None:
     apart = [*words("Reference #:", y=100), *words("TWM20260531 13978", y=100, x=400, gap=40)]
     fields = extract_fields(DocType.PAYER_LETTER, "l", [page_of(apart)])[0]
     assert fields["reference_number"].normalized == "TWM20260531"
+    # Digits close by that make no payer's number are another value, not its tail.
+    other = [*words("Account #:", y=100), *words("2026/905 12345", y=100, x=400, gap=6)]
+    fields = extract_fields(DocType.INVOICE, "inv", [page_of(other)])[0]
+    assert fields["account_reference"].normalized == "2026/905"
 
 
 def test_an_iso_date_whose_first_dash_was_lost_reads_and_is_left_for_a_person() -> None:

@@ -16,6 +16,7 @@ from caredesk.ingest.extract.engine import (
 )
 from caredesk.ingest.extract.layout import Row, close, norm_token
 from caredesk.ingest.extract.parsers import (
+    AUTHORIZATION_FORMATS,
     Parsed,
     Parser,
     joined,
@@ -116,9 +117,7 @@ def extract_letter(view: DocumentView) -> dict[str, ExtractedField]:
 
 # How each payer of the shared world numbers its authorizations: a number in exactly one of
 # these shapes is the letter's reference even where OCR garbled its caption.
-_REFERENCE_FORMATS = re.compile(
-    r"(?<![\w-])(QF-PA-20\d{2}-\d{7}|TWM20\d{11}|LCC-\d{2}-\d{8})(?![\w-])"
-)
+_REFERENCE_FORMATS = re.compile(rf"(?<![\w-])({AUTHORIZATION_FORMATS.pattern})(?![\w-])")
 # A reference found by its shape alone: never auto-accepted.
 REFERENCE_BY_FORMAT_SCORE = 0.8
 

@@ -253,6 +253,8 @@ def _npi_with_a_mark(words: Sequence[OcrWord]) -> Parsed | None:
 
 # How each payer of the shared world prints its member ids: prefix, separator, digit count.
 MEMBER_ID_FORMATS: dict[str, tuple[str, int]] = {"QFH": ("", 9), "TWM": ("-", 8), "LCC": ("", 10)}
+# How each payer of the shared world prints its authorization numbers.
+AUTHORIZATION_FORMATS = re.compile(r"QF-PA-20\d{2}-\d{7}|TWM20\d{11}|LCC-\d{2}-\d{8}")
 # Quality of an id whose payer prefix had to be repaired: never auto-accepted.
 REPAIRED_ID_QUALITY = 0.85
 
@@ -385,18 +387,23 @@ def parse_reference(words: Sequence[OcrWord], context: DateContext) -> Parsed | 
 
 
 def _with_split_tail(parsed: Parsed, words: Sequence[OcrWord]) -> Parsed:
-    """A reference whose last digits OCR set apart ("PO-2026-51 1": a narrow 1 read as a word
-    of its own; "TWM20260531 13978"), less than half a letter's height away, gets them back."""
+    """A reference whose last digits OCR set apart, less than half a letter's height away,
+    gets them back: a digit or two ("PO-2026-51 1": a narrow 1 read as a word of its own), or
+    more when only then it is a payer's authorization number ("TWM20260531 13978")."""
     last = parsed.words[-1]
     after = [w for w in words if w.bbox.x0 >= last.bbox.x1]
     if not after or not parsed.value[-1:].isdigit():
         return parsed
     tail = min(after, key=lambda w: w.bbox.x0)
     gap = tail.bbox.x0 - last.bbox.x1
-    if not re.fullmatch(r"\d+", tail.text) or gap >= 0.5 * (last.bbox.y1 - last.bbox.y0):
+    if not tail.text.isdigit() or gap >= 0.5 * (last.bbox.y1 - last.bbox.y0):
         return parsed
     value = parsed.value + tail.text
-    return Parsed(value, _reference(value) or value, (*parsed.words, tail), parsed.quality)
+    normalized = _reference(value) or value
+    known = AUTHORIZATION_FORMATS.fullmatch(normalized) is not None
+    if len(tail.text) > 2 and not known:
+        return parsed
+    return Parsed(value, normalized, (*parsed.words, tail), parsed.quality)
 
 
 def parse_money(words: Sequence[OcrWord], context: DateContext) -> Parsed | None:
