@@ -476,7 +476,7 @@ ORGANISATION_WORDS = frozenset(
 _NAME_VOCABULARY = ORGANISATION_WORDS | frozenset(
     {
         "ambulatory", "cardiology", "community", "dialysis", "durable", "equipment",
-        "family", "general", "health", "infusion", "internal", "medicine", "memorial",
+        "family", "general", "health", "internal", "medicine", "memorial",
         "molecular", "neurology", "oncology", "orthopedics", "outpatient", "partners",
         "physical", "primary", "pulmonary", "regional", "rehab", "respiratory",
         "rheumatology", "specialty", "suites", "surgical", "university", "wellness",
