@@ -178,13 +178,18 @@ def interleaved(inputs: dict[str, Any]) -> tuple[dict[str, float], dict[str, flo
     wall, cpu = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
     pages = len(inputs["page_tiffs"])
     for index in range(pages):
-        shift = index % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in in_turn(names, index):
             read, clock = readers[name]
             before = clock()
             wall[name] += read(index)
             cpu[name] += clock() - before
     return {n: t / pages for n, t in wall.items()}, {n: t / pages for n, t in cpu.items()}
+
+
+def in_turn(names: list[str], index: int) -> list[str]:
+    """The readers starting from the `index`-th, so that each goes first in its turn."""
+    shift = index % len(names)
+    return names[shift:] + names[:shift]
 
 
 def process_tree(root: int) -> list[list[str]]:
@@ -237,9 +242,7 @@ def chunked(inputs: dict[str, Any]) -> dict[str, float]:
     totals = {"cli": 0.0, "one": 0.0, "two": 0.0}
     pages = 0
     for index, (chunk, pngs) in enumerate(inputs["chunks"]):
-        names = list(totals)
-        shift = index % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in in_turn(list(totals), index):
             totals[name] += _chunk_seconds(name, chunk, pngs)
         pages += len(pngs)
     return {name: pages / total for name, total in totals.items()}
@@ -265,9 +268,7 @@ def batch(inputs: dict[str, Any]) -> dict[str, float]:
     documents = [chunk for chunk, _ in inputs["chunks"]]
     totals = {"cli": 0.0, "one": 0.0, "two": 0.0}
     for index in range(BATCH_ROUNDS):
-        names = list(totals)
-        shift = index % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in in_turn(list(totals), index):
             if name == "cli":
                 totals[name] += sum(tesseract_cli(png) for png in inputs["pngs"])
             else:
