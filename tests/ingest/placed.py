@@ -10,15 +10,33 @@ from caredesk.ingest.extract.layout import LabelIndex
 from caredesk.ingest.extract.referral import PHRASES, extract_referral
 
 
+def word_at(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    height: float = 30,
+    width: float = 0,
+    confidence: float = 90,
+) -> OcrWord:
+    """One word with its top left corner at (x, y): 15 px a character unless `width` says."""
+    box = BoundingBox(
+        x0=x,
+        y0=y,
+        x1=x + (width or 15 * len(text)),
+        y1=y + height,
+        page_width=2550,
+        page_height=3300,
+    )
+    return OcrWord(text=text, bbox=box, confidence=confidence, line=0, block=0)
+
+
 def words(text: str, *, y: float = 100, x: float = 100, gap: float = 12) -> list[OcrWord]:
     """Words of `text` on one line, 15 px a character, 30 px tall."""
     out = []
     for token in text.split():
-        box = BoundingBox(
-            x0=x, y0=y, x1=x + 15 * len(token), y1=y + 30, page_width=2550, page_height=3300
-        )
-        out.append(OcrWord(text=token, bbox=box, confidence=90, line=0, block=0))
-        x = box.x1 + gap
+        out.append(word_at(x, y, token))
+        x = out[-1].bbox.x1 + gap
     return out
 
 

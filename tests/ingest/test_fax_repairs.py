@@ -7,10 +7,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from tests.ingest.placed import page, page_of, referral_of, words
+from tests.ingest.placed import page, page_of, referral_of, word_at, words
 
 from caredesk.domain.documents import (
-    BoundingBox,
     DocType,
     OcrWord,
 )
@@ -334,13 +333,8 @@ def test_requested_items_follow_a_misread_request_sentence_after_a_blank_line() 
 def test_a_lone_digit_too_narrow_for_anything_but_a_one_is_read_as_one() -> None:
     header = words("Procedure Code Service requested", y=100) + words("Units", y=100, x=1500)
     row = words("81408 Molecular pathology procedure, level 9", y=160)
-    narrow = OcrWord(  # OCR read the "1" beside the table's rule as "4"; its ink is 7 px wide
-        text="4",
-        bbox=BoundingBox(x0=1590, y0=160, x1=1597, y1=190, page_width=2550, page_height=3300),
-        confidence=75,
-        line=0,
-        block=0,
-    )
+    # OCR read the "1" beside the table's rule as "4"; its ink is 7 px wide
+    narrow = word_at(1590, 160, "4", width=7, confidence=75)
     wide = narrow.model_copy(update={"bbox": narrow.bbox.model_copy(update={"x0": 1582})})
     for unit, expected in ((narrow, 1), (wide, 4)):
         form = page_of((*header, *row, unit))

@@ -3,9 +3,11 @@ codes that look like amounts, lost dashes and digits, misread ticks, captions an
 
 from __future__ import annotations
 
-from tests.ingest.placed import page, page_of, referral_of, words
+from functools import partial
 
-from caredesk.domain.documents import BoundingBox, DocType, OcrWord
+from tests.ingest.placed import page, page_of, referral_of, word_at, words
+
+from caredesk.domain.documents import DocType, OcrWord
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.parsers import parse_name_text, parse_npi, parse_person
 from caredesk.ingest.extract.values import DateContext, parse_amount
@@ -14,12 +16,8 @@ from caredesk.settings import Settings
 AUTO_ACCEPT = Settings.model_fields["auto_accept_threshold"].default
 
 
-def _mark(
-    x: float, y: float, text: str, height: float = 30, confidence: float = 70, width: float = 0
-) -> OcrWord:
-    right = x + (width or 15 * len(text))
-    box = BoundingBox(x0=x, y0=y, x1=right, y1=y + height, page_width=2550, page_height=3300)
-    return OcrWord(text=text, bbox=box, confidence=confidence, line=0, block=0)
+# A mark OCR made of a rule, a speck or a garbled caption, read at a middling confidence.
+_mark = partial(word_at, confidence=70)
 
 
 def test_values_under_a_caption_row_are_read_past_the_marks_of_the_cell_borders() -> None:
@@ -191,8 +189,7 @@ def test_a_degree_sign_before_a_name_and_a_misread_credential_after_it_are_dropp
 
 def test_a_letterhead_drops_its_logo_monogram_and_the_title_set_beside_it() -> None:
     def placed(text: str, x0: float, x1: float, height: float) -> OcrWord:
-        box = BoundingBox(x0=x0, y0=100, x1=x1, y1=100 + height, page_width=2550, page_height=3300)
-        return OcrWord(text=text, bbox=box, confidence=96, line=0, block=0)
+        return word_at(x0, 100, text, height=height, width=x1 - x0, confidence=96)
 
     letterhead = [
         placed("BMG", 188, 304, 50),  # the logo's initials

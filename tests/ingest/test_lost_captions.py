@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.ingest.placed import page, page_of, referral_of, words
+from tests.ingest.placed import page, page_of, referral_of, word_at, words
 
-from caredesk.domain.documents import BoundingBox, DocType, DocumentStatus, OcrWord, PageResult
+from caredesk.domain.documents import DocType, DocumentStatus, OcrWord, PageResult
 from caredesk.ingest.extract import extract_fields
 from caredesk.ingest.extract.layout import close
 from caredesk.ingest.extract.parsers import parse_money, parse_name_text, parse_reference
@@ -201,13 +201,7 @@ def test_a_misread_year_far_ahead_does_not_make_the_letter_date_a_birth_date() -
 
 
 def test_specks_between_the_lines_of_a_reason_do_not_end_its_paragraph() -> None:
-    speck = OcrWord(
-        text="©",
-        bbox=BoundingBox(x0=900, y0=162, x1=904, y1=165, page_width=2550, page_height=3300),
-        confidence=38,
-        line=0,
-        block=0,
-    )
+    speck = _speck(900, 162, "©", 38)
     noise = words("SS", y=200, x=700)
     noise = [w.model_copy(update={"confidence": 0.0}) for w in noise]
     placed = [
@@ -257,8 +251,7 @@ def test_a_reference_whose_dashes_the_fax_lost_gets_them_back() -> None:
 
 
 def _speck(x: float, y: float, text: str = ".", confidence: float = 30) -> OcrWord:
-    box = BoundingBox(x0=x, y0=y, x1=x + 4, y1=y + 3, page_width=2550, page_height=3300)
-    return OcrWord(text=text, bbox=box, confidence=confidence, line=0, block=0)
+    return word_at(x, y, text, height=3, width=4, confidence=confidence)
 
 
 def _guessed(found: list[OcrWord], confidence: float) -> list[OcrWord]:
